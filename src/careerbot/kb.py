@@ -1,0 +1,287 @@
+"""KnowledgeBase: the one engine behind the CLI, the Python API and the app.
+
+Usage:
+    kb = KnowledgeBase.build("corpus", "index")
+    kb = KnowledgeBase.load("index")
+    hits = kb.search("what do lead ML engineers earn?", k=5)
+"""
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from . import index as store
+from .chunk import Chunker, chunk_article, split_units
+from .errors import EmptyCorpus, StaleIndex, UnsupportedFile
+from .ingest import file_hash, list_corpus, parse_file
+from .keyword import KeywordIndex, keyword_terms
+from .settings import Settings
+from .types import Answer, Chunk, Hit, UpdateReport
+
+log = logging.getLogger("careerbot")
+ProgressFn = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    """An indexed article as listed by `index info` and the Articles tab."""
+
+    source: str
+    title: str
+    date: str | None
+    chunks: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class CorpusDiff:
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    removed: tuple[str, ...]
+    unchanged: tuple[str, ...]
+
+    @property
+    def is_current(self) -> bool:
+        return not (self.added or self.changed or self.removed)
+
+
+class KnowledgeBase:
+    """A loaded index plus the embedder. Thread-safe: searches read an immutable snapshot that
+    updates replace in one assignment, so readers keep serving the old index during an update."""
+
+    def __init__(self, snapshot: store.Snapshot, index_dir: Path, settings: Settings) -> None:
+        self._snapshot = snapshot
+        self.index_dir = index_dir
+        self.settings = settings
+        self._embedder = None
+        self._embedder_lock = threading.Lock()
+
+    # ----- construction -------------------------------------------------------------------------
+    @classmethod
+    def build(cls, corpus: str | Path = "corpus", index: str | Path = "index", settings: Settings | None = None,
+              progress: ProgressFn | None = None) -> "KnowledgeBase":
+        """Full (re)build of the index from corpus; returns the loaded knowledge base."""
+        settings = settings or Settings.from_env()
+        kb = cls(None, Path(index), settings)  # type: ignore[arg-type]
+        kb._write(Path(corpus), reuse=None, progress=progress)
+        return kb
+
+    @classmethod
+    def load(cls, index: str | Path = "index", settings: Settings | None = None,
+             corpus: str | Path | None = None) -> "KnowledgeBase":
+        """Open a built index. With `corpus`, also refuse an index that the corpus has moved past."""
+        settings = settings or Settings.from_env()
+        snapshot = store.read_index(Path(index))
+        store.check_compatible(snapshot.manifest, settings)
+        kb = cls(snapshot, Path(index), settings)
+        if corpus is not None:
+            diff = kb.diff(corpus)
+            if not diff.is_current:
+                raise StaleIndex(f"the corpus changed since the index was built ({_describe(diff)}); "
+                                 f"bring it up to date with: careerbot index update --corpus {corpus} "
+                                 f"--index {index}")
+        return kb
+
+    @classmethod
+    def open_or_build(cls, corpus: str | Path, index: str | Path, settings: Settings | None = None,
+                      progress: ProgressFn | None = None) -> "KnowledgeBase":
+        """Load the index, building or updating it first when it is missing or behind the corpus."""
+        settings = settings or Settings.from_env()
+        try:
+            kb = cls.load(index, settings)
+        except (store.IndexNotFound, StaleIndex, store.CorruptIndex) as exc:
+            log.warning("%s — building the index", exc)
+            return cls.build(corpus, index, settings, progress)
+        if not kb.diff(corpus).is_current:
+            kb.update(corpus, progress)
+        return kb
+
+    # ----- writing ------------------------------------------------------------------------------
+    def update(self, corpus: str | Path = "corpus", progress: ProgressFn | None = None) -> UpdateReport:
+        """Embed only new or changed articles, drop removed ones, and swap the result in atomically."""
+        return self._write(Path(corpus), reuse=self._snapshot, progress=progress)
+
+    def _write(self, corpus: Path, reuse: store.Snapshot | None, progress: ProgressFn | None) -> UpdateReport:
+        started = time.perf_counter()
+        notify = progress or (lambda fraction, message: None)
+        if not corpus.is_dir():
+            raise EmptyCorpus(f"corpus directory {corpus} does not exist; put .txt, .md or .html articles there")
+        lock = store.acquire_lock(self.index_dir, timeout=0.5)
+        try:
+            if reuse is not None:  # another writer may have published since we loaded
+                latest = store.read_index(self.index_dir, verify=False)
+                if latest.path != reuse.path:
+                    reuse = store.read_index(self.index_dir)
+            old_files = (reuse.manifest.get("files", {}) if reuse else {})
+            files = list_corpus(corpus)
+            notify(0.0, f"reading {len(files)} file(s)")
+            hashes = {str(p.relative_to(corpus.resolve())): file_hash(p)
+                      for p in (f.resolve() for f in files)}
+            keep = {s for s, h in hashes.items() if old_files.get(s, {}).get("sha256") == h}
+            todo = [s for s in sorted(hashes) if s not in keep]
+            embedder = self.embedder()
+            chunker = Chunker.from_settings(self.settings, fits=embedder.fits)
+            new_chunks: list[Chunk] = []
+            skipped, file_meta = [], {}
+            for source in todo:
+                try:
+                    article = parse_file(corpus / source, corpus, self.settings.max_file_bytes)
+                except UnsupportedFile as exc:
+                    log.warning("skipped %s", exc)
+                    skipped.append(str(exc))
+                    continue
+                chunks = chunk_article(article, chunker)
+                new_chunks.extend(chunks)
+                file_meta[source] = {"sha256": hashes[source], "title": article.title, "date": article.date,
+                                     "byline": article.byline, "chunks": len(chunks)}
+            removed = set(old_files) - set(hashes)
+            if reuse is not None and not todo and not removed:
+                notify(1.0, "up to date")
+                return UpdateReport((), (), (), tuple(sorted(keep)), (), 0, len(reuse.records),
+                                    time.perf_counter() - started)
+            kept_records = [r for r in (reuse.records if reuse else []) if r.chunk.source in keep]
+            if not kept_records and not new_chunks:
+                raise EmptyCorpus(f"no readable article in {corpus} (supported: .txt, .md, .html); "
+                                  "the existing index was left untouched")
+            notify(0.1, f"embedding {len(new_chunks)} new chunk(s)")
+            records, vectors, units = self._assemble(reuse, kept_records, new_chunks, embedder, notify)
+            for source in keep:
+                file_meta[source] = old_files[source]
+            notify(0.95, "writing the index")
+            faiss_index = store.make_faiss_index(vectors, self.settings.index_type, self.settings.exact_threshold,
+                                                 self.settings.hnsw_m, self.settings.hnsw_ef_construction,
+                                                 self.settings.hnsw_ef_search)
+            keyword = KeywordIndex.build([list(r.terms) for r in records])
+            manifest = {
+                "model": self.settings.model, "dimension": embedder.dimension,
+                "max_tokens": embedder.max_tokens, "chunker": self.settings.chunker_fingerprint(),
+                "index_type": "hnsw" if hasattr(faiss_index, "hnsw") else "flat",
+                "hnsw_ef_search": self.settings.hnsw_ef_search,
+                "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "corpus": str(corpus), "files": dict(sorted(file_meta.items())),
+                "counts": {"articles": len(file_meta), "chunks": len(records), "units": len(units)},
+                "keyword": {"library": "bm25s", "k1": keyword.retriever.k1, "b": keyword.retriever.b},
+            }
+            store.write_index(self.index_dir, manifest, faiss_index, records, units, keyword)
+            self._snapshot = store.read_index(self.index_dir, verify=False)
+        finally:
+            lock.release()
+        notify(1.0, "done")
+        old = set(old_files)
+        return UpdateReport(
+            added=tuple(s for s in todo if s not in old and s in file_meta),
+            changed=tuple(s for s in todo if s in old and s in file_meta),
+            removed=tuple(sorted(old - set(hashes))), unchanged=tuple(sorted(keep)),
+            skipped=tuple(skipped), chunks_embedded=len(new_chunks), chunks_total=len(records),
+            seconds=time.perf_counter() - started)
+
+    def _assemble(self, reuse, kept_records, new_chunks, embedder, notify):
+        """Kept records keep their vectors; only new chunks (and their sentences) are embedded."""
+        show = self._show_progress()
+        new_vectors = embedder.encode([c.embed_text for c in new_chunks], progress=show)
+        new_units = [split_units(c.text) for c in new_chunks]
+        flat_units = [u for units in new_units for u in units]
+        notify(0.6, f"embedding {len(flat_units)} sentence(s)")
+        new_unit_vectors = embedder.encode(flat_units, progress=show)
+        old_vectors = store.all_vectors(reuse.faiss_index) if reuse else None
+        records, vectors, unit_blocks, unit_start = [], [], [], 0
+        for record in kept_records:
+            i = reuse.by_id[record.chunk.chunk_id]
+            vectors.append(old_vectors[i])
+            unit_blocks.append(reuse.unit_vectors[record.unit_start:record.unit_start + record.unit_count])
+            records.append(store.ChunkRecord(record.chunk, record.terms, unit_start, record.unit_count))
+            unit_start += record.unit_count
+        offset = 0
+        for chunk, vector, units in zip(new_chunks, new_vectors, new_units):
+            vectors.append(vector)
+            unit_blocks.append(new_unit_vectors[offset:offset + len(units)])
+            offset += len(units)
+            records.append(store.ChunkRecord(chunk, tuple(keyword_terms(chunk)), unit_start, len(units)))
+            unit_start += len(units)
+        dim = embedder.dimension
+        matrix = np.vstack(vectors).astype(np.float32) if vectors else np.zeros((0, dim), np.float32)
+        unit_matrix = np.vstack(unit_blocks).astype(np.float32) if unit_blocks else np.zeros((0, dim), np.float32)
+        return records, matrix, unit_matrix
+
+    # ----- reading ------------------------------------------------------------------------------
+    def embedder(self):
+        """The embedding model, loaded on first use and shared."""
+        with self._embedder_lock:
+            if self._embedder is None:
+                from .embed import Embedder
+
+                self._embedder = Embedder.load(self.settings)
+            return self._embedder
+
+    @property
+    def snapshot(self) -> store.Snapshot:
+        return self._snapshot
+
+    def search(self, query: str, k: int | None = None, mode: str | None = None) -> list[Hit]:
+        """Ranked passages for a query, best first. Usage: kb.search("lead ML engineer salary", k=5)"""
+        from .retrieve import search
+
+        return search(self._snapshot, self.embedder(), query, self.settings, k=k, mode=mode)
+
+    def ask(self, question: str, history: list[dict] | None = None) -> Answer:
+        """A grounded answer with [n] citations. Usage: kb.ask("Do I need a PhD?").text"""
+        from .answer import answer_question
+
+        return answer_question(self, question, history or [])
+
+    def ask_stream(self, question: str, history: list[dict] | None = None) -> Iterator[str | Answer]:
+        """Text pieces as they are composed, then the final Answer."""
+        from .answer import stream_answer
+
+        return stream_answer(self, question, history or [])
+
+    def diff(self, corpus: str | Path) -> CorpusDiff:
+        """How the corpus differs from what the index was built from."""
+        corpus = Path(corpus).resolve()
+        indexed = self._snapshot.manifest.get("files", {})
+        current = {str(p.resolve().relative_to(corpus)): file_hash(p) for p in list_corpus(corpus)} \
+            if corpus.is_dir() else {}
+        return CorpusDiff(
+            added=tuple(sorted(set(current) - set(indexed))),
+            changed=tuple(sorted(s for s in current if s in indexed and indexed[s]["sha256"] != current[s])),
+            removed=tuple(sorted(set(indexed) - set(current))),
+            unchanged=tuple(sorted(s for s in current if s in indexed and indexed[s]["sha256"] == current[s])))
+
+    def articles(self) -> list[ArticleInfo]:
+        """The indexed articles, in file order."""
+        files = self._snapshot.manifest.get("files", {})
+        return [ArticleInfo(source, meta.get("title", source), meta.get("date"), int(meta.get("chunks", 0)),
+                            meta.get("sha256", "")) for source, meta in files.items()]
+
+    def info(self) -> dict:
+        """Manifest facts for `index info`: model, counts, build time, location."""
+        m = self._snapshot.manifest
+        return {"index": str(self._snapshot.path), "model": m.get("model"), "dimension": m.get("dimension"),
+                "index_type": m.get("index_type"), "built_at": m.get("built_at"), "counts": m.get("counts"),
+                "chunker": m.get("chunker"), "format_version": m.get("format_version")}
+
+    def chunk_units(self, chunk_id: str) -> tuple[list[str], np.ndarray]:
+        """The sentences/list items of a chunk and their precomputed vectors (for extractive answers)."""
+        snapshot = self._snapshot
+        record = snapshot.records[snapshot.by_id[chunk_id]]
+        vectors = snapshot.unit_vectors[record.unit_start:record.unit_start + record.unit_count]
+        return split_units(record.chunk.text), vectors
+
+    def _show_progress(self) -> bool:
+        if self.settings.progress == "auto":
+            return sys.stderr.isatty()
+        return self.settings.progress == "on"
+
+
+def _describe(diff: CorpusDiff) -> str:
+    parts = [f"{len(v)} {name}" for name, v in (("new", diff.added), ("changed", diff.changed),
+                                                 ("removed", diff.removed)) if v]
+    return ", ".join(parts) + " file(s)"

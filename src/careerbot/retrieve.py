@@ -1,0 +1,160 @@
+"""Retrieve: dense (FAISS), keyword (BM25) or hybrid (weighted reciprocal rank fusion), then diversity
+and neighbour expansion so the answer stage sees whole lists and every article that answers.
+
+Usage: hits = search(snapshot, embedder, "what do lead ML engineers earn?", settings, k=5)
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import numpy as np
+
+from .errors import EmptyQuery, InvalidArgument, QueryTooLong
+from .index import Snapshot
+from .keyword import tokenize
+from .types import Hit
+
+MAX_K = 1000
+
+
+def clean_query(query: str, max_chars: int) -> str:
+    """Normalize a user query; raises EmptyQuery or QueryTooLong with a message a user can act on."""
+    if not isinstance(query, str):
+        raise EmptyQuery("the question must be text")
+    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") else ch for ch in query)
+    text = re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
+    if not text:
+        raise EmptyQuery("the question is empty; type a question about AI and ML careers")
+    if len(text) > max_chars:
+        raise QueryTooLong(f"the question is {len(text):,} characters; the limit is {max_chars:,}. "
+                           "Shorten it to the part you want answered.")
+    return text
+
+
+def check_k(k: int) -> int:
+    if not isinstance(k, int) or isinstance(k, bool) or k <= 0:
+        raise InvalidArgument(f"k must be a positive whole number, not {k!r}")
+    return min(k, MAX_K)
+
+
+def rrf_fuse(rankings: list[list[int]], weights: list[float], rrf_k: int) -> list[tuple[int, float]]:
+    """Weighted reciprocal rank fusion: score(d) = Σ w / (rrf_k + rank(d)), rank from 1.
+
+    Usage: rrf_fuse([[3, 1], [1, 2]], [1.0, 1.0], 60)[0][0] == 1
+    """
+    scores: dict[int, float] = {}
+    for ranking, weight in zip(rankings, weights):
+        for rank, doc in enumerate(ranking, start=1):
+            scores[doc] = scores.get(doc, 0.0) + weight / (rrf_k + rank)
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+
+def dense_top(snapshot: Snapshot, query_vector: np.ndarray, n: int) -> list[tuple[int, float]]:
+    n = min(n, snapshot.faiss_index.ntotal)
+    if n <= 0:
+        return []
+    scores, ids = snapshot.faiss_index.search(query_vector.reshape(1, -1), n)
+    return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+
+def convex_fuse(dense: dict[int, float], keyword: dict[int, float], alpha: float) -> list[tuple[int, float]]:
+    """alpha · min-max(dense cosine) + (1 − alpha) · BM25 / max BM25, over the union of candidates.
+
+    Usage: convex_fuse({1: 0.9, 2: 0.5}, {2: 8.0}, 0.5)[0] == (2, 0.5)
+    """
+    docs = sorted(set(dense) | set(keyword))
+    if not docs:
+        return []
+    d = np.array([dense.get(doc, np.nan) for doc in docs], dtype=np.float64)
+    low = np.nanmin(d) if np.isfinite(d).any() else 0.0
+    span = (np.nanmax(d) - low) if np.isfinite(d).any() else 0.0
+    d_norm = np.where(np.isfinite(d), (d - low) / span if span > 0 else 1.0, 0.0)
+    top_kw = max(keyword.values(), default=0.0)
+    k_norm = np.array([keyword.get(doc, 0.0) / top_kw if top_kw > 0 else 0.0 for doc in docs])
+    fused = alpha * d_norm + (1 - alpha) * k_norm
+    order = np.lexsort((np.array(docs), -fused))
+    return [(docs[i], float(fused[i])) for i in order]
+
+
+def rank_ids(snapshot: Snapshot, query_vector: np.ndarray | None, query_text: str, mode: str,
+             candidates: int, settings) -> list[tuple[int, float]]:
+    """Candidate (chunk id, score) pairs, best first, for one retrieval mode."""
+    if mode == "bm25":
+        return snapshot.keyword.top(tokenize(query_text), candidates)
+    dense = dense_top(snapshot, query_vector, candidates)
+    if mode == "dense":
+        return dense
+    keyword = snapshot.keyword.top(tokenize(query_text), candidates)
+    if settings.fusion == "rrf":
+        return rrf_fuse([[i for i, _ in dense], [i for i, _ in keyword]], [settings.dense_weight, 1.0],
+                        settings.rrf_k)
+    # Exact cosine for keyword-only candidates, so both signals are known for the whole union.
+    dense_scores = dict(dense)
+    missing = np.array([doc for doc, _ in keyword if doc not in dense_scores], dtype=np.int64)
+    if len(missing):
+        for doc, score in zip(missing, snapshot.faiss_index.reconstruct_batch(missing) @ query_vector):
+            dense_scores[int(doc)] = float(score)
+    return convex_fuse(dense_scores, dict(keyword), settings.alpha)
+
+
+def diversify(ranked: list[tuple[int, float]], sources: list[str], k: int, cap: int) -> list[tuple[int, float]]:
+    """Take the best k, at most `cap` from one article, unless too few other articles qualify."""
+    if cap <= 0:
+        return ranked[:k]
+    chosen, deferred, per_source = [], [], {}
+    for doc, score in ranked:
+        source = sources[doc]
+        if per_source.get(source, 0) < cap:
+            chosen.append((doc, score))
+            per_source[source] = per_source.get(source, 0) + 1
+        else:
+            deferred.append((doc, score))
+        if len(chosen) == k:
+            return chosen
+    return chosen + deferred[: k - len(chosen)]
+
+
+def expand_text(snapshot: Snapshot, doc: int) -> str:
+    """A chunk's text, continued into the next chunk of the same section when it ends inside a list."""
+    record = snapshot.records[doc]
+    text = record.chunk.text
+    if doc + 1 >= len(snapshot.records) or not text.split("\n")[-1].startswith("- "):
+        return text
+    following = snapshot.records[doc + 1].chunk
+    if following.source != record.chunk.source or following.section != record.chunk.section:
+        return text
+    have = set(text.split("\n"))
+    extra = [line for line in following.text.split("\n") if line not in have]
+    if not extra or not extra[0].startswith("- "):
+        return text  # the next chunk starts new prose, not the rest of this list
+    return text + "\n" + "\n".join(line for line in extra if line.startswith("- "))
+
+
+def search(snapshot: Snapshot, embedder, query: str, settings, k: int | None = None,
+           mode: str | None = None) -> list[Hit]:
+    """Ranked hits for a query, best first. Hit.similarity is the query–passage cosine for every mode."""
+    k = check_k(settings.k if k is None else k)
+    mode = mode or settings.retrieval
+    if mode not in ("dense", "bm25", "hybrid"):
+        raise InvalidArgument(f"mode must be dense, bm25 or hybrid, not {mode!r}")
+    query = clean_query(query, settings.max_query_chars)
+    if embedder.token_count(query) > embedder.max_tokens:
+        raise QueryTooLong(f"the question is longer than the model reads ({embedder.max_tokens} word "
+                           "pieces); shorten it")
+    vector = embedder.encode([query])[0]
+    candidates = max(settings.candidates, k * 4)
+    ranked = rank_ids(snapshot, vector, query, mode, candidates, settings)
+    sources = [r.chunk.source for r in snapshot.records]
+    chosen = diversify(ranked, sources, k, settings.per_article_cap)
+    if not chosen:
+        return []
+    ids = np.array([doc for doc, _ in chosen], dtype=np.int64)
+    similarities = snapshot.faiss_index.reconstruct_batch(ids) @ vector
+    hits = []
+    for rank, ((doc, score), similarity) in enumerate(zip(chosen, similarities), start=1):
+        chunk = snapshot.records[doc].chunk
+        text = expand_text(snapshot, doc) if settings.expand_neighbours else chunk.text
+        hits.append(Hit(chunk.chunk_id, text, float(score), chunk.title, chunk.section, chunk.source,
+                        chunk.date, chunk.position, rank, float(similarity)))
+    return hits

