@@ -140,8 +140,11 @@ def parse_text(text: str, source: str, markdown: bool = False) -> Article:
 
 
 def _same(a: str, b: str) -> bool:
+    """Same heading, or b followed by a subtitle ("Title: A Comprehensive Comparison")."""
     norm = lambda s: re.sub(r"\W+", " ", s).strip().lower()  # noqa: E731
-    return norm(a) == norm(b) or (len(a) > 20 and norm(a).startswith(norm(b)))
+    if norm(a) == norm(b):
+        return True
+    return bool(b) and a.lower().startswith(b.lower()) and bool(re.match(r"\s*[:|–—-]\s", a[len(b):]))
 
 
 def _header(lines: list[str]) -> tuple[str, str | None, str | None]:

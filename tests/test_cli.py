@@ -1,0 +1,61 @@
+"""The careerbot command in-process: messages, JSON output and exit codes."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from careerbot.cli import main
+
+from conftest import MLE_VS_LEAD, ROOT
+
+
+def test_search_json_ranks_glassdoor_first(session_index, capsys):
+    code = main(["search", "How much does a Lead Machine Learning Engineer earn?", "--json", "--k", "3",
+                 "--index", str(session_index)])
+    hits = json.loads(capsys.readouterr().out)
+    assert code == 0 and len(hits) == 3
+    assert hits[0]["source"] == MLE_VS_LEAD and "$153,000" in hits[0]["text"]
+    assert {"title", "section", "score", "chunk_id", "date"} <= set(hits[0])
+
+
+def test_search_text_output(session_index, capsys):
+    assert main(["search", "CircleCI", "--index", str(session_index), "--k", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("[1] ") and "CircleCI" in out and "Tools and Software Used" in out
+
+
+def test_errors_are_messages_with_exit_codes(session_index, tmp_path, capsys):
+    assert main(["search", "  ", "--index", str(session_index)]) == 2
+    assert "empty" in capsys.readouterr().err
+    assert main(["search", "x", "--k", "0", "--index", str(session_index)]) == 2
+    assert main(["search", "x", "--index", str(tmp_path / "none")]) == 3
+    err = capsys.readouterr().err
+    assert "careerbot index build" in err and "Traceback" not in err
+    assert main(["index", "build", "--corpus", str(tmp_path / "none"), "--index", str(tmp_path / "i")]) == 6
+
+
+def test_build_update_info_cycle(writable, capsys):
+    corpus, index = writable
+    args = ["--corpus", str(corpus), "--index", str(index)]
+    assert main(["index", "update", *args]) == 0
+    assert "up to date" in capsys.readouterr().out
+    (corpus / "zz_new.md").write_text("# Robotics Engineer\n\n## Salary\n\nRobotics engineers earn "
+                                      "$101,010 on average.\n", encoding="utf-8")
+    assert main(["index", "info", *args]) == 0
+    assert "changed since the build" in capsys.readouterr().out
+    assert main(["index", "update", *args]) == 0
+    out = capsys.readouterr().out
+    assert "added 1" in out and "embedded 1 of" in out and "zz_new.md" in out
+    assert main(["index", "info", "--json", *args]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["counts"]["articles"] == 5 and info["corpus_current"] is True
+    assert "Robotics Engineer" in [a["title"] for a in info["articles"]]
+
+
+def test_console_script_help_does_not_import_heavy_libraries():
+    code = ("import sys, careerbot.cli as c\n"
+            "try:\n    c.main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('torch', 'gradio', 'faiss', 'sentence_transformers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    assert out.strip().endswith("[]")
