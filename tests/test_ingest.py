@@ -127,9 +127,10 @@ def test_markdown_headings_are_sections(tmp_path):
     assert [s.heading for s in article.sections] == ["Skills", "Salary"]
 
 
-def test_decoding_legacy_and_rejecting_binary(tmp_path):
+def test_decoding_legacy_and_rejecting_binary(tmp_path, caplog):
     latin = "Le salaire moyen d’un ingénieur en apprentissage automatique est élevé. " * 5
     assert "ingénieur" in decode_bytes(latin.encode("cp1252"), "fr.txt")
+    assert "fr.txt: not valid UTF-8; decoded as" in caplog.text
     with pytest.raises(UnsupportedFile, match="binary"):
         decode_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR", "x.txt")
     empty = tmp_path / "empty.txt"

@@ -5,6 +5,7 @@ Usage: article = parse_file(Path("corpus/a.txt"), root=Path("corpus"))
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from .errors import UnsupportedFile
 from .html_text import html_to_markdown
 from .types import Article, Section
 
+log = logging.getLogger("careerbot")
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
 
 BULLET = re.compile(r"^\s*(?:[•\-*–·▪●]|\d{1,2}[.)])\s+")
@@ -73,7 +75,9 @@ def decode_bytes(data: bytes, name: str = "file") -> str:
 
     best = from_bytes(data).best()
     if best is None or best.chaos > 0.2:
-        raise UnsupportedFile(f"{name}: not valid UTF-8 and the encoding cannot be detected reliably")
+        raise UnsupportedFile(f"{name}: not valid UTF-8 and the encoding cannot be detected reliably; "
+                              "save it as UTF-8")
+    log.warning("%s: not valid UTF-8; decoded as %s", name, best.encoding)
     return str(best)
 
 
