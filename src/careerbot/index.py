@@ -150,7 +150,10 @@ def current_version(index_dir: Path) -> Path:
     if not pointer.is_file():
         raise IndexNotFound(f"no index at {index_dir}; build one with: careerbot index build "
                             f"--index {index_dir}")
-    version = index_dir / pointer.read_text(encoding="utf-8").strip()
+    try:
+        version = index_dir / pointer.read_text(encoding="utf-8").strip()
+    except (OSError, ValueError) as exc:  # unreadable or not text (UnicodeDecodeError is a ValueError)
+        raise CorruptIndex(f"{pointer} is unreadable; {REBUILD_HINT}") from exc
     if not version.is_dir() or version.parent != index_dir:
         raise CorruptIndex(f"{pointer} names a version that does not exist; {REBUILD_HINT}")
     return version
@@ -161,7 +164,8 @@ def read_manifest(version: Path) -> dict[str, Any]:
         manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise CorruptIndex(f"{version / 'manifest.json'} is missing or unreadable; {REBUILD_HINT}") from exc
-    if not isinstance(manifest, dict):
+    if not isinstance(manifest, dict) or not all(isinstance(manifest.get(key, {}), dict) for key in
+                                                 ("sizes", "checksums", "counts", "files", "chunker")):
         raise CorruptIndex(f"{version / 'manifest.json'} is not a manifest; {REBUILD_HINT}")
     if manifest.get("format_version") != FORMAT_VERSION:
         raise StaleIndex(f"the index at {version.parent} uses format {manifest.get('format_version')}, this "
@@ -181,9 +185,24 @@ def check_compatible(manifest: dict[str, Any], settings) -> None:
 
 def read_index(index_dir: Path, verify: bool = True) -> Snapshot:
     """Load the live version, checking every artifact against the manifest before trusting it."""
+    version = current_version(index_dir)
+    for _ in range(4):
+        try:
+            return read_version(version, verify)
+        except CorruptIndex:
+            # A writer may have published a newer version and pruned this one while we read it;
+            # the index is only corrupt if the version that fails to read is still the live one.
+            latest = current_version(index_dir)
+            if latest == version:
+                raise
+            version = latest
+    return read_version(version, verify)
+
+
+def read_version(version: Path, verify: bool = True) -> Snapshot:
+    """Load one version directory; raises CorruptIndex unless its files agree with the manifest."""
     import faiss
 
-    version = current_version(index_dir)
     manifest = read_manifest(version)
     sizes = manifest.get("sizes") or {}
     if not set(ARTIFACTS) <= set(sizes):
@@ -206,14 +225,32 @@ def read_index(index_dir: Path, verify: bool = True) -> Snapshot:
         raise CorruptIndex(f"the index at {version} cannot be read ({exc}); {REBUILD_HINT}") from exc
     counts = manifest.get("counts", {})
     expected_units = sum(r.unit_count for r in records)
-    if not (faiss_index.ntotal == len(records) == counts.get("chunks")
+    if not (faiss_index.ntotal == len(records) == counts.get("chunks") == _documents(keyword)
             and len(unit_vectors) == expected_units == counts.get("units")
-            and faiss_index.d == manifest.get("dimension")):
+            and faiss_index.d == manifest.get("dimension")
+            and unit_vectors.ndim == 2 and unit_vectors.shape[1] == faiss_index.d
+            and _units_in_order(records)):
         raise CorruptIndex(f"the files of {version} disagree with each other or with the manifest; "
                            f"{REBUILD_HINT}")
     if hasattr(faiss_index, "hnsw"):
         faiss_index.hnsw.efSearch = int(manifest.get("hnsw_ef_search", 128))
     return Snapshot(version, manifest, faiss_index, records, unit_vectors, keyword)
+
+
+def _documents(keyword: KeywordIndex) -> int:
+    """How many documents the BM25 matrix was built over (a keyword index from another version differs)."""
+    scores = getattr(keyword.retriever, "scores", None)
+    return int(scores.get("num_docs", -1)) if isinstance(scores, dict) else -1
+
+
+def _units_in_order(records: list[ChunkRecord]) -> bool:
+    """Each chunk's sentence vectors follow the previous chunk's: a reordered chunk store breaks this."""
+    start = 0
+    for record in records:
+        if record.unit_start != start or record.unit_count < 0:
+            return False
+        start += record.unit_count
+    return len({r.chunk.chunk_id for r in records}) == len(records)
 
 
 def _record_to_json(record: ChunkRecord) -> dict[str, Any]:

@@ -144,6 +144,7 @@ class KnowledgeBase:
                                      "byline": article.byline, "chunks": len(chunks)}
             removed = set(old_files) - set(hashes)
             if reuse is not None and not todo and not removed:
+                self._snapshot = reuse  # another writer may have brought the index up to date
                 notify(1.0, "up to date")
                 return UpdateReport((), (), (), tuple(sorted(keep)), (), 0, len(reuse.records),
                                     time.perf_counter() - started)
