@@ -1,0 +1,239 @@
+"""The chat app: upload checks and safe rendering, then the real app (python app.py) on a loopback port,
+driven with gradio_client: cited answers, an index brought up to date at start, uploads answerable at once."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import MLE_VS_LEAD, ROOT
+
+from careerbot.errors import UnsupportedFile
+from careerbot.render import esc, highlight, render_answer, render_sources, render_user
+from careerbot.types import Answer, Citation, Hit
+from careerbot.ui import is_loopback, parse_auth, safe_name, store_upload
+
+# Made-up articles with facts found nowhere else, so an answer quoting them must come from them.
+STARTUP_ARTICLE = """AI Ethicist vs. Machine Learning Engineer
+Mar. 3, 2025
+
+Salary
+The fictional Quillmore Pay Report says the average salary for an AI Ethicist is $141,377 per year.
+
+Responsibilities
+An AI Ethicist reviews machine learning systems for fairness, privacy and accountability risks.
+"""
+UPLOAD_ARTICLE = """# Prompt Engineer vs. Machine Learning Engineer
+
+Nov. 2, 2025
+
+## Salary
+
+According to the made-up Zorblax Salary Survey, the average salary for a Prompt Engineer is $187,654 per year.
+
+## Responsibilities
+
+- Designing and testing prompts for large language models.
+- Building evaluation sets that catch regressions in model outputs.
+"""
+
+
+# ----- uploads and rendering, without a server ---------------------------------------------------
+@pytest.mark.parametrize("name, expected", [
+    ("../../etc/passwd.txt", "passwd.txt"),
+    ("..\\..\\windows\\evil.md", "evil.md"),
+    ("/abs/dir/Article Name (v2).HTML", "Article_Name_v2.html"),
+    (".hidden.txt", "hidden.txt"),
+    ("..txt", "article.txt"),
+    ("na\x00me<script>.txt", "na_me_script.txt"),
+])
+def test_safe_name_keeps_uploads_to_a_plain_basename(name, expected):
+    assert safe_name(name) == expected
+
+
+@pytest.mark.parametrize("name", ["notes.pdf", "run.exe", "archive.txt.zip", "noextension", "../"])
+def test_safe_name_refuses_unsupported_types(name):
+    with pytest.raises(UnsupportedFile):
+        safe_name(name)
+
+
+def test_store_upload_validates_and_never_leaves_the_corpus(tmp_path):
+    corpus, uploads = tmp_path / "corpus", tmp_path / "uploads" / "deep"
+    corpus.mkdir()
+    uploads.mkdir(parents=True)
+    good = uploads / "..%2f..%2fescape.md"
+    good.write_text(UPLOAD_ARTICLE, encoding="utf-8")
+    saved = store_upload(good, corpus, 100_000)
+    assert saved is not None and saved.parent == corpus.resolve() and saved.read_text() == UPLOAD_ARTICLE
+    assert sorted(p.name for p in tmp_path.rglob("*escape*")) == sorted([good.name, saved.name])
+    assert store_upload(good, corpus, 100_000) is None  # same content again: nothing new
+    good.write_text(UPLOAD_ARTICLE + "\nMore text.\n", encoding="utf-8")
+    again = store_upload(good, corpus, 100_000)
+    assert again is not None and again != saved and saved.read_text() == UPLOAD_ARTICLE  # never overwrites
+    for name, data, limit in (("binary.txt", b"ab\x00\x01\x02" * 50, 100_000), ("empty.md", b"", 100_000),
+                              ("big.txt", UPLOAD_ARTICLE.encode() * 10, 500), ("doc.pdf", b"%PDF-1.4", 100_000)):
+        bad = uploads / name
+        bad.write_bytes(data)
+        with pytest.raises(UnsupportedFile):
+            store_upload(bad, corpus, limit)
+    assert sorted(p.name for p in corpus.iterdir()) == sorted([saved.name, again.name])
+
+
+def _hit(text: str, title: str = "T", source: str = "a.txt") -> Hit:
+    return Hit(chunk_id=f"{source}#0", text=text, score=1.0, title=title, section="Salary", source=source,
+               date="Dec. 6, 2023", position=0)
+
+
+def test_rendering_escapes_untrusted_text_and_links_only_known_markers():
+    evil = '<script>window.x=1</script><img src="http://evil.example/a.png"> ${1+1} {{value}}'
+    assert "<" not in esc(evil) and "$" not in esc(evil) and "{" not in esc(evil)
+    assert "<script" not in render_user(evil) and "<img" not in render_user(evil)
+    hit = _hit(f"Intro. {evil} Pay is $153,000.", title=evil, source="<b>x</b>.txt")
+    citation = Citation(1, hit, "Pay is $153,000.")
+    answer = Answer(question=evil, text=f"Pay is $153,000. [1] {evil} [7]", citations=(citation,))
+    html = render_answer(answer.text, answer.citations, turn=2)
+    assert html.count('<a class="cb-cite" href="#cb-src-2-1"') == 1 and "[7]" in html  # [7] cites nothing
+    sources = render_sources(answer, turn=2)
+    for rendered in (html, sources):
+        assert "<script" not in rendered and "<img" not in rendered and "<b>" not in rendered
+        assert "&lt;script&gt;" in rendered
+    assert 'id="cb-src-2-1"' in sources and '<mark class="cb-quote">Pay is &#36;153,000.</mark>' in sources
+
+
+def test_highlight_finds_the_quote_despite_spacing_and_marks_nothing_else():
+    assert highlight("A b.  Second\nsentence here. C.", "Second sentence here.") == \
+        'A b.  <mark class="cb-quote">Second\nsentence here.</mark> C.'
+    assert "<mark" not in highlight("<i>x</i>", "")
+
+
+def test_serving_options():
+    assert parse_auth("") is None and parse_auth("ann:s3:cret") == ("ann", "s3:cret")
+    assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.4")
+
+
+# ----- the real app ------------------------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, session_corpus, session_index):
+    """`python app.py` on a free loopback port, over a private corpus/index copy whose corpus has one
+    article the index has not seen yet (so the app must update the index before serving)."""
+    work = tmp_path_factory.mktemp("served")
+    corpus, index = work / "corpus", work / "index"
+    shutil.copytree(session_corpus, corpus)
+    shutil.copytree(session_index, index)
+    (corpus / "ai_ethicist.txt").write_text(STARTUP_ARTICLE, encoding="utf-8")
+    port = _free_port()
+    log_path = work / "server.log"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "CAREERBOT_PROGRESS": "off", "CAREERBOT_LLM": ""}
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--corpus", str(corpus),
+                                 "--index", str(index)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 300  # a start-up bound, not a speed assertion: CI machines are slow
+    while "Running on local URL" not in log_path.read_text():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"app did not start:\n{log_path.read_text()}")
+        time.sleep(0.5)
+    from gradio_client import Client
+
+    try:
+        yield {"client": Client(url, verbose=False), "url": url, "corpus": corpus, "log": log_path, "port": port}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_app_serves_on_loopback_and_brought_the_index_up_to_date_first(served):
+    log = served["log"].read_text()
+    assert "careerbot: [" in log and "embedding" in log  # visible progress of the start-up update
+    assert f"Running on local URL:  http://127.0.0.1:{served['port']}" in log
+    assert "share=True" not in log.replace("set `share=True`", "")  # never shared by itself
+    result = served["client"].predict("What is the average salary of an AI Ethicist?", api_name="/chat")
+    assert "141,377" in result["answer"]
+    assert any(c["source"] == "ai_ethicist.txt" for c in result["citations"])
+
+
+def test_chat_api_answers_with_citations_to_the_right_article(served):
+    result = served["client"].predict("What is the average salary for a Lead Machine Learning Engineer "
+                                      "according to Glassdoor?", api_name="/chat")
+    assert not result["abstained"] and result["mode"] == "extractive"
+    assert "153,000" in result["answer"]
+    cited = {c["n"]: c for c in result["citations"]}
+    assert cited and all(f"[{n}]" in result["answer"] for n in cited)
+    quoting = [c for c in cited.values() if "153,000" in c["quote"]]
+    assert quoting and all(c["source"] == MLE_VS_LEAD for c in quoting)
+
+
+def test_chat_api_follow_up_uses_the_history(served):
+    client = served["client"]
+    first = client.predict("What does a Lead Machine Learning Engineer earn according to Glassdoor?",
+                           api_name="/chat")
+    history = [{"role": "user", "content": "What does a Lead Machine Learning Engineer earn according to "
+                                           "Glassdoor?"},
+               {"role": "assistant", "content": first["answer"]}]
+    follow = client.predict("And what skills do they need?", history, api_name="/chat")
+    alone = client.predict("And what skills do they need?", api_name="/chat")
+    assert "lead" in follow["query"].lower() and follow["query"] != alone["query"]
+    assert not follow["abstained"] and follow["citations"]
+
+
+def test_uploaded_article_is_answerable_without_restart(served):
+    from gradio_client import handle_file
+
+    client, corpus = served["client"], served["corpus"]
+    question = "What is the average salary of a Prompt Engineer?"
+    before = client.predict(question, api_name="/chat")
+    assert "187,654" not in before["answer"]
+    upload = served["log"].parent / "uploads" / "prompt engineer (draft).md"
+    upload.parent.mkdir(exist_ok=True)
+    upload.write_text(UPLOAD_ARTICLE, encoding="utf-8")
+    status, articles, _ = client.predict([handle_file(str(upload))], api_name="/add_articles")
+    assert "Added" in status and "Prompt Engineer vs. Machine Learning Engineer" in articles
+    assert (corpus / "prompt_engineer_draft.md").read_text(encoding="utf-8") == UPLOAD_ARTICLE
+    after = client.predict(question, api_name="/chat")
+    assert "187,654" in after["answer"]
+    assert any(c["source"] == "prompt_engineer_draft.md" and "187,654" in c["quote"] for c in after["citations"])
+
+
+def test_bad_uploads_are_refused_with_a_reason(served):
+    from gradio_client import handle_file
+
+    client, corpus = served["client"], served["corpus"]
+    folder = served["log"].parent / "bad"
+    folder.mkdir(exist_ok=True)
+    before = sorted(p.name for p in corpus.iterdir())
+    binary = folder / "binary.txt"
+    binary.write_bytes(b"\x00\x01\x02 not text" * 100)
+    status, _, _ = client.predict([handle_file(str(binary))], api_name="/add_articles")
+    assert "cb-error" in status and "binary" in status
+    pdf = folder / "paper.pdf"
+    pdf.write_bytes(b"%PDF-1.4 ...")
+    with pytest.raises(Exception, match="(?i)invalid file type"):  # refused by the server before our code
+        client.predict([handle_file(str(pdf))], api_name="/add_articles")
+    assert sorted(p.name for p in corpus.iterdir()) == before
+
+
+def test_chat_api_reports_invalid_questions_as_errors(served):
+    with pytest.raises(Exception, match="(?i)empty"):
+        served["client"].predict("   ", api_name="/chat")
+
+
+def test_off_topic_question_gets_a_helpful_abstention_not_an_error(served):
+    result = served["client"].predict("What is the best pizza in Naples?", api_name="/chat")
+    assert result["abstained"] and result["citations"] == []
+    assert "articles" in result["answer"] and len(result["answer"]) > 40  # says what it can answer instead
