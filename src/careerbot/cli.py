@@ -79,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="start the chat app (default http://127.0.0.1:7860)")
     serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 7860)")
+    serve.add_argument("--llm", help="gguf:PATH | openai:URL#MODEL | smollm2 (default: extractive, no model)")
     _add_dirs(serve)
     serve.set_defaults(handler=cmd_serve)
     return parser
