@@ -132,7 +132,7 @@ def task_scale(payload: dict) -> dict:
 
     from careerbot.embed import Embedder
     from careerbot.index import ChunkRecord, Snapshot, make_faiss_index
-    from careerbot.keyword import KeywordIndex
+    from careerbot.keyword import KeywordIndex, tokenize
     from careerbot.retrieve import search
 
     settings = _settings()
@@ -173,16 +173,21 @@ def task_scale(payload: dict) -> dict:
         mode = "hybrid" if keyword is not None else "dense"
         for q in questions[:3]:
             search(snapshot, embedder, q, settings, mode=mode)
-        enc, full, dense = [], [], []
+        enc, full, dense, kw, src = [], [], [], [], []
         for _ in range(payload.get("rounds", 2)):
             for q, v in zip(questions, qvecs):
                 t = time.perf_counter(); embedder.encode([q]); enc.append(time.perf_counter() - t)
                 t = time.perf_counter(); search(snapshot, embedder, q, settings, mode=mode); full.append(time.perf_counter() - t)
                 t = time.perf_counter(); index.search(v.reshape(1, -1), settings.candidates); dense.append(time.perf_counter() - t)
+                if keyword is not None:
+                    t = time.perf_counter(); keyword.top(tokenize(q), settings.candidates); kw.append(time.perf_counter() - t)
+            # retrieve.search rebuilds this list of every chunk's source on every query (for diversify).
+            t = time.perf_counter(); [r.chunk.source for r in snapshot.records]; src.append(time.perf_counter() - t)
         entry = {"chunks": n, "vectors": kind, "index": "hnsw" if approximate else "flat", "mode": mode,
                  "recall_at_10": recall if approximate else 1.0, "index_build_s": index_s, "index_cached": cached,
                  "keyword_build_s": keyword_s, "encode": stats(enc), "search": stats(full),
-                 "faiss": stats(dense), "faiss_bytes_per_chunk": index_bytes / n, "ef_sweep": sweep,
+                 "faiss": stats(dense), "bm25": stats(kw) if kw else None,
+                 "sources_list_ms": median(src) * 1000, "faiss_bytes_per_chunk": index_bytes / n, "ef_sweep": sweep,
                  "peak_rss_mb": peak_rss_mb()}
         log(f"scale {n:,} ({kind}, {entry['index']}): search p50 {entry['search']['p50_ms']:.1f} ms, "
             f"encode p50 {entry['encode']['p50_ms']:.1f} ms, recall@10 {entry['recall_at_10']:.3f}")

@@ -115,12 +115,14 @@ def render(results: dict) -> str:
         lines += ["", f"Search by size (warm, {f['scale']['questions']} questions; 'synthetic' = real chunk vectors "
                   f"of {f['scale']['real_chunks']:,} generated chunks plus Gaussian noise, sigma "
                   f"{f['scale']['sigma']}, renormalized; FAISS settings {f['scale']['settings']}):", "",
-                  "| chunks | vectors | index | search p50 ms | p95 ms | encode p50 ms | FAISS p50 ms | recall@10 "
-                  "| index build s | FAISS bytes/chunk |", "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+                  "| chunks | vectors | index | search p50 ms | p95 ms | encode p50 ms | FAISS p50 ms | BM25 p50 ms "
+                  "| per-query sources list ms | recall@10 | index build s | FAISS bytes/chunk |",
+                  "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for e in f["scale"]["sizes"]:
             build = f"{e['index_build_s']:.1f}" + (" (cached)" if e.get("index_cached") else "")
             lines.append(f"| {e['chunks']:,} | {e['vectors']} | {e['index']} ({e['mode']}) | {e['search']['p50_ms']:.1f} | "
                          f"{e['search']['p95_ms']:.1f} | {e['encode']['p50_ms']:.1f} | {e['faiss']['p50_ms']:.2f} | "
+                         f"{_fmt(e['bm25']['p50_ms'] if e.get('bm25') else None, 1)} | {_fmt(e.get('sources_list_ms'), 1)} | "
                          f"{e['recall_at_10']:.3f} | {build} | {e['faiss_bytes_per_chunk']:.0f} |")
         sweeps = [e for e in f["scale"]["sizes"] if e.get("ef_sweep")]
         for e in sweeps:

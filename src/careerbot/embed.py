@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,6 +19,11 @@ from .settings import DEFAULT_MODEL
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+# Intra-op threads pay off on batches only. For a query or two the hand-off between threads costs more than
+# it saves, and on a busy machine one descheduled worker stalls every layer: on 2 loaded cores a query took
+# 48 ms (p50) with 1 thread and 231 ms with 2 (benchmarks/README.md). Batches keep every configured thread.
+SMALL_INPUT = 4
 
 
 def resolve_model_path(model: str) -> str:
@@ -38,10 +44,12 @@ def resolve_model_path(model: str) -> str:
 class Embedder:
     """Normalized float32 embeddings for passages and queries alike (cosine = inner product)."""
 
-    def __init__(self, model, name: str, batch_size: int = 32, max_tokens: int | None = None) -> None:
+    def __init__(self, model, name: str, batch_size: int = 32, max_tokens: int | None = None,
+                 threads: int = 0) -> None:
         self.model = model
         self.name = name
         self.batch_size = batch_size
+        self.threads = threads or os.cpu_count() or 1
         self.dimension = int(model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension")
                              else model.get_sentence_embedding_dimension())
         self.max_tokens = int(max_tokens or model.max_seq_length)
@@ -55,9 +63,10 @@ class Embedder:
         """Embed texts as unit-length float32 rows; shows a progress bar when asked."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self.model.encode(texts, batch_size=batch_size or self.batch_size,
-                                    show_progress_bar=progress, convert_to_numpy=True,
-                                    normalize_embeddings=True)
+        with _torch_threads(1 if len(texts) <= SMALL_INPUT else self.threads, self.threads):
+            vectors = self.model.encode(texts, batch_size=batch_size or self.batch_size,
+                                        show_progress_bar=progress, convert_to_numpy=True,
+                                        normalize_embeddings=True)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def token_count(self, text: str) -> int:
@@ -82,7 +91,7 @@ def _cached_embedder(model: str, batch_size: int, threads: int) -> Embedder:
         st_model = SentenceTransformer(path, device="cpu", local_files_only=True)
     except Exception as exc:  # the library raises many kinds; the user needs one message
         raise ModelUnavailable(f"could not load embedding model {model!r} from {path}: {exc}") from exc
-    return Embedder(st_model, model, batch_size, max_tokens=st_model.max_seq_length)
+    return Embedder(st_model, model, batch_size, max_tokens=st_model.max_seq_length, threads=threads)
 
 
 def set_threads(threads: int) -> None:
@@ -93,3 +102,19 @@ def set_threads(threads: int) -> None:
     torch.set_num_threads(count)
     if "faiss" in sys.modules:
         sys.modules["faiss"].omp_set_num_threads(count)
+
+
+@contextmanager
+def _torch_threads(count: int, configured: int):
+    """Run the block with `count` torch threads, then go back to the configured count (not to the count
+    found on entry, which a concurrent query may have lowered for a moment)."""
+    import torch
+
+    if torch.get_num_threads() == count:
+        yield
+        return
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(configured)
