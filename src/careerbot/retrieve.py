@@ -131,6 +131,20 @@ def expand_text(snapshot: Snapshot, doc: int) -> str:
     return text + "\n" + "\n".join(line for line in extra if line.startswith("- "))
 
 
+def ranked(snapshot: Snapshot, vector: np.ndarray, query: str, settings, k: int,
+           mode: str) -> list[tuple[int, float]]:
+    """The k best (chunk id, score) pairs for an already cleaned and embedded query, diversified.
+
+    Usage: ranked(snapshot, embedder.encode([q])[0], q, settings, 10, "hybrid")
+    """
+    if mode not in ("dense", "bm25", "hybrid"):
+        raise InvalidArgument(f"mode must be dense, bm25 or hybrid, not {mode!r}")
+    candidates = max(settings.candidates, k * 4)
+    scored = rank_ids(snapshot, vector, query, mode, candidates, settings)
+    sources = [r.chunk.source for r in snapshot.records]
+    return diversify(scored, sources, k, settings.per_article_cap)
+
+
 def search(snapshot: Snapshot, embedder, query: str, settings, k: int | None = None,
            mode: str | None = None) -> list[Hit]:
     """Ranked hits for a query, best first. Hit.similarity is the query–passage cosine for every mode."""
@@ -143,10 +157,7 @@ def search(snapshot: Snapshot, embedder, query: str, settings, k: int | None = N
         raise QueryTooLong(f"the question is longer than the model reads ({embedder.max_tokens} word "
                            "pieces); shorten it")
     vector = embedder.encode([query])[0]
-    candidates = max(settings.candidates, k * 4)
-    ranked = rank_ids(snapshot, vector, query, mode, candidates, settings)
-    sources = [r.chunk.source for r in snapshot.records]
-    chosen = diversify(ranked, sources, k, settings.per_article_cap)
+    chosen = ranked(snapshot, vector, query, settings, k, mode)
     if not chosen:
         return []
     ids = np.array([doc for doc, _ in chosen], dtype=np.int64)
