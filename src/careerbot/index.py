@@ -165,7 +165,7 @@ def read_manifest(version: Path) -> dict[str, Any]:
     except (OSError, ValueError) as exc:
         raise CorruptIndex(f"{version / 'manifest.json'} is missing or unreadable; {REBUILD_HINT}") from exc
     if not isinstance(manifest, dict) or not all(isinstance(manifest.get(key, {}), dict) for key in
-                                                 ("sizes", "checksums", "counts", "files", "chunker")):
+                                                 ("sizes", "checksums", "counts", "files", "skipped", "chunker")):
         raise CorruptIndex(f"{version / 'manifest.json'} is not a manifest; {REBUILD_HINT}")
     if manifest.get("format_version") != FORMAT_VERSION:
         raise StaleIndex(f"the index at {version.parent} uses format {manifest.get('format_version')}, this "

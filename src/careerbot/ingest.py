@@ -63,6 +63,13 @@ def list_corpus(root: Path) -> list[Path]:
     return files
 
 
+def links_out_of(root: Path) -> list[str]:
+    """Links under root that point outside it, relative to root: never followed, but worth a warning."""
+    root = root.resolve()
+    return [str(p.relative_to(root)) for p in sorted(root.rglob("*"))
+            if p.is_symlink() and not p.resolve().is_relative_to(root)]
+
+
 def decode_bytes(data: bytes, name: str = "file") -> str:
     """UTF-8, else a reliably detected encoding; raises UnsupportedFile for binary or undecodable data."""
     if b"\x00" in data[:8192]:

@@ -21,7 +21,7 @@ import numpy as np
 from . import index as store
 from .chunk import Chunker, chunk_article, split_units
 from .errors import EmptyCorpus, StaleIndex, UnsupportedFile
-from .ingest import file_hash, list_corpus, parse_file
+from .ingest import file_hash, links_out_of, list_corpus, parse_file
 from .keyword import KeywordIndex, keyword_terms
 from .settings import Settings
 from .types import Answer, Chunk, Hit, UpdateReport
@@ -126,17 +126,27 @@ class KnowledgeBase:
             hashes = {str(p.relative_to(corpus.resolve())): file_hash(p)
                       for p in (f.resolve() for f in files)}
             keep = {s for s, h in hashes.items() if old_files.get(s, {}).get("sha256") == h}
-            todo = [s for s in sorted(hashes) if s not in keep]
+            # Files skipped last time, unchanged since and under the same size limit are not retried (and
+            # do not force a rewrite); `index build` retries everything.
+            old_skipped = reuse.manifest.get("skipped", {}) if reuse else {}
+            limit = self.settings.max_file_bytes
+            bad = {s: old_skipped[s] for s, h in hashes.items()
+                   if old_skipped.get(s, {}).get("sha256") == h and old_skipped[s].get("max_file_bytes") == limit}
+            todo = [s for s in sorted(hashes) if s not in keep and s not in bad]
             embedder = self.embedder()
             chunker = Chunker.from_settings(self.settings, fits=embedder.fits)
             new_chunks: list[Chunk] = []
-            skipped, file_meta = [], {}
+            skipped, file_meta = [meta["reason"] for _, meta in sorted(bad.items())], {}
+            for name in links_out_of(corpus):
+                log.warning("skipped %s: it links outside the corpus", name)
+                skipped.append(f"{name}: links outside the corpus; skipped")
             for source in todo:
                 try:
                     article = parse_file(corpus / source, corpus, self.settings.max_file_bytes)
                 except UnsupportedFile as exc:
                     log.warning("skipped %s", exc)
                     skipped.append(str(exc))
+                    bad[source] = {"sha256": hashes[source], "reason": str(exc), "max_file_bytes": limit}
                     continue
                 chunks = chunk_article(article, chunker)
                 new_chunks.extend(chunks)
@@ -146,7 +156,7 @@ class KnowledgeBase:
             if reuse is not None and not todo and not removed:
                 self._snapshot = reuse  # another writer may have brought the index up to date
                 notify(1.0, "up to date")
-                return UpdateReport((), (), (), tuple(sorted(keep)), (), 0, len(reuse.records),
+                return UpdateReport((), (), (), tuple(sorted(keep)), tuple(skipped), 0, len(reuse.records),
                                     time.perf_counter() - started)
             kept_records = [r for r in (reuse.records if reuse else []) if r.chunk.source in keep]
             if not kept_records and not new_chunks:
@@ -168,6 +178,7 @@ class KnowledgeBase:
                 "hnsw_ef_search": self.settings.hnsw_ef_search,
                 "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "corpus": str(corpus), "files": dict(sorted(file_meta.items())),
+                "skipped": dict(sorted(bad.items())),
                 "counts": {"articles": len(file_meta), "chunks": len(records), "units": len(units)},
                 "keyword": {"library": "bm25s", "k1": keyword.retriever.k1, "b": keyword.retriever.b},
             }
@@ -250,8 +261,10 @@ class KnowledgeBase:
         indexed = self._snapshot.manifest.get("files", {})
         current = {str(p.resolve().relative_to(corpus)): file_hash(p) for p in list_corpus(corpus)} \
             if corpus.is_dir() else {}
+        skipped = self._snapshot.manifest.get("skipped", {})  # unreadable files are not new each time
+        current_bad = {s for s in current if s not in indexed and skipped.get(s, {}).get("sha256") == current[s]}
         return CorpusDiff(
-            added=tuple(sorted(set(current) - set(indexed))),
+            added=tuple(sorted(set(current) - set(indexed) - current_bad)),
             changed=tuple(sorted(s for s in current if s in indexed and indexed[s]["sha256"] != current[s])),
             removed=tuple(sorted(set(indexed) - set(current))),
             unchanged=tuple(sorted(s for s in current if s in indexed and indexed[s]["sha256"] == current[s])))
