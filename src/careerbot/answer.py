@@ -1,0 +1,258 @@
+"""Answer: grounded answers with numbered citations. Extractive by default (sentences and list items
+chosen from the retrieved passages); a local model when settings.llm names one (see llm.py).
+
+Usage:
+    answer = answer_question(kb, "Do I need a PhD to become a research scientist?", history=[])
+    for event in stream_answer(kb, "and what do they earn?", history): ...  # str pieces, then the Answer
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterator
+
+from .evidence import MIN_FIT, Evidence, Unit, gather
+from .rewrite import numbers, role_fit
+from .types import Answer, Citation, Hit
+
+MAX_BLOCKS = 3  # separate passages quoted in one answer (comparisons: one more per extra role)
+MAX_ITEMS = 7  # list items kept from one list
+NEAR_BEST = 0.15  # a further passage joins the answer when it scores within this of the best one
+REDUNDANT = 0.85  # cosine above which two sentences say the same thing
+
+
+@dataclass(frozen=True)
+class Block:
+    """A cited piece of an answer: one sentence, or a list with its lead-in."""
+
+    units: tuple[Unit, ...]
+    lead_in: str = ""
+
+    @property
+    def hit(self) -> Hit:
+        return self.units[0].hit
+
+    @property
+    def best(self) -> Unit:
+        return max(self.units, key=lambda u: u.score)
+
+
+def answer_question(kb, question: str, history: list[dict] | None = None) -> Answer:
+    """The final Answer for a question. Usage: answer_question(kb, "What do data scientists do?").text"""
+    final = None
+    for event in stream_answer(kb, question, history or []):
+        if isinstance(event, Answer):
+            final = event
+    return final
+
+
+def stream_answer(kb, question: str, history: list[dict] | None = None) -> Iterator[str | Answer]:
+    """Text pieces as they are composed (tokens, with a model), then the final Answer."""
+    backend = (kb.settings.llm or "").strip()
+    if backend:
+        from .llm import stream_model_answer
+
+        yield from stream_model_answer(kb, question, history or [], backend)
+        return
+    answer = extractive_answer(kb, question, history or [])
+    yield from pieces(answer.text)
+    yield answer
+
+
+def pieces(text: str) -> Iterator[str]:
+    """An answer text in streamable pieces: lines, then sentences, keeping every character."""
+    for line in text.splitlines(keepends=True):
+        yield from (p for p in re.split(r"(?<=[.!?\]] )", line) if p)
+
+
+def extractive_answer(kb, question: str, history: list[dict], evidence: Evidence | None = None,
+                      mode: str = "extractive") -> Answer:
+    """Compose an answer from the best sentences and lists, or abstain. Usage: extractive_answer(kb, q, [])"""
+    ev = evidence or gather(kb, question, history)
+    if not ev.verdict.answerable:
+        return Answer(question, abstain_text(kb, ev), (), True, mode, ev.hits, ev.query)
+    blocks = select(ev)
+    text, citations = render(blocks)
+    return Answer(question, text, citations, False, mode, ev.hits, ev.query)
+
+
+def abstain_text(kb, ev: Evidence) -> str:
+    """One or two plain sentences: the articles don't answer this, and what they do cover."""
+    if ev.verdict.reason == "numbers":
+        reason = "none of them gives figures for " + " or ".join(re.findall(r"\d[\d,.]*%?", ev.question)[:3])
+    elif ev.figure and ev.verdict.reason != "no-terms":
+        reason = "none of them gives that figure"
+    else:
+        reason = "none of them covers that"
+    titles = [f"“{a.title}”" for a in kb.articles()]
+    listed = ", ".join(titles[:-1]) + f" and {titles[-1]}" if len(titles) > 1 else "".join(titles)
+    return (f"I can't answer that from the articles: {reason}. "
+            f"They cover these AI/ML career comparisons: {listed}.")
+
+
+def select(ev: Evidence) -> list[Block]:
+    """The passages of the answer: the best supported one (for a comparison, the best for each role),
+    then equally relevant passages from other articles (so differing figures are all shown, each
+    attributed), then close runners-up that add something."""
+    candidates = [u for u in ev.units if u.fit >= MIN_FIT and _fits_question(u, ev)]
+    support = ev.verdict.support
+    if support is not None and support not in candidates:
+        candidates.append(support)
+    candidates.sort(key=lambda u: -u.score)
+    roles = _distinct(ev.asked_roles)
+    blocks: list[Block] = []
+    if len(roles) > 1:
+        blocks = _per_role(candidates, roles, ev)
+    if not blocks:
+        blocks.append(_block(candidates[0], ev))
+    first = max((b.best for b in blocks), key=lambda u: u.score)
+    # Lists are long: one more list from another article at most. Figures: every article's figure.
+    limit = MAX_BLOCKS + max(0, len(roles) - 1) if not blocks[0].lead_in and not first.is_item else 2
+    margin = 2 * NEAR_BEST if ev.figure else NEAR_BEST
+    for unit in candidates:  # the same answer in other articles: their figures may differ
+        if len(blocks) >= limit or unit.score < first.score - margin or (len(roles) > 1 and not ev.figure):
+            break
+        if (unit.hit.source not in {b.hit.source for b in blocks} and unit.aspect >= first.aspect - 0.1
+                and unit.fit >= 0.8 and unit.is_item == first.is_item and not _redundant(unit, blocks)):
+            blocks.append(_block(unit, ev))
+    for unit in candidates:  # close runners-up from the same articles
+        if len(blocks) >= limit or unit.score < first.score - NEAR_BEST or len(roles) > 1:
+            break
+        if (_inside(unit, blocks) or _redundant(unit, blocks) or unit.fit < 0.8
+                or unit.hit.source not in {b.hit.source for b in blocks}):
+            continue
+        if unit.is_item and not first.is_item:
+            continue  # a prose answer is not padded with list items
+        blocks.append(_block(unit, ev))
+    return blocks
+
+
+def _per_role(candidates: list[Unit], roles: list, ev: Evidence) -> list[Block]:
+    """A comparison: for each role, the best passage about that role alone (passages naming both roles
+    tend to say only that they differ), preferring the article already quoted so the sides match."""
+    blocks: list[Block] = []
+    for role in roles:
+        if any(_role_score(b.best, role) >= 0.8 and b.best.aspect >= 0.5 for b in blocks):
+            continue
+        about = [u for u in candidates if _role_score(u, role) >= 0.8 and not _inside(u, blocks)]
+        alone = [u for u in about if not any(_role_score(u, o) >= 0.8 for o in roles if o is not role)]
+        good = ([u for u in alone if u.aspect >= 0.5]
+                or [u for u in about if u.aspect >= 0.5 and re.search(r"\d", u.text)] or alone or about)
+        if not good:
+            continue
+        pick = good[0]
+        if blocks:
+            same = [u for u in good if u.hit.source == blocks[0].hit.source and u.score >= pick.score - NEAR_BEST]
+            pick = same[0] if same else pick
+        blocks.append(_block(pick, ev))
+    return blocks
+
+
+def _fits_question(unit: Unit, ev: Evidence) -> bool:
+    if ev.figure and not re.search(r"\d", unit.text):
+        return False
+    return not (unit.text.rstrip().endswith(":") and not unit.is_item and not _items_after(unit, ev))
+
+
+def _items_after(unit: Unit, ev: Evidence) -> list[Unit]:
+    return [u for u in ev.units if u.hit.chunk_id == unit.hit.chunk_id and u.lead_in == unit.text]
+
+
+def _block(unit: Unit, ev: Evidence) -> Block:
+    """A list item brings its whole list (best items if long); a lead-in brings its items; a sentence
+    stands alone."""
+    if unit.is_item or _items_after(unit, ev):
+        lead_in = unit.lead_in if unit.is_item else unit.text
+        items = [u for u in ev.units if u.hit.chunk_id == unit.hit.chunk_id and u.is_item
+                 and u.lead_in == lead_in and _same_run(u, unit, ev)]
+        items = sorted(sorted(items, key=lambda u: -u.score)[:MAX_ITEMS], key=lambda u: u.position)
+        return Block(tuple(items) or (unit,), lead_in)
+    return Block((unit,))
+
+
+def _same_run(item: Unit, anchor: Unit, ev: Evidence) -> bool:
+    """Items of one list: no prose sentence of the chunk lies between them and the anchor."""
+    low, high = sorted((item.position, anchor.position))
+    return not any(u.hit.chunk_id == anchor.hit.chunk_id and not u.is_item and low < u.position < high
+                   and u.text != anchor.text for u in ev.units)
+
+
+def _inside(unit: Unit, blocks: list[Block]) -> bool:
+    return any(unit.hit.chunk_id == b.hit.chunk_id and (unit in b.units or (b.lead_in and (
+        unit.lead_in == b.lead_in or unit.text == b.lead_in))) for b in blocks)
+
+
+def _redundant(unit: Unit, blocks: list[Block]) -> bool:
+    """Says nearly the same as a chosen unit, with the same figures (differing figures are never redundant)."""
+    for block in blocks:
+        for other in block.units:
+            if (unit.vector is not None and other.vector is not None and float(unit.vector @ other.vector) > REDUNDANT
+                    and numbers(unit.text) == numbers(other.text)):
+                return True
+    return False
+
+
+def _distinct(asked) -> list:
+    out = []
+    for role in asked:
+        if not any(role.terms == o.terms and role.seniority == o.seniority for o in out):
+            out.append(role)
+    return out
+
+
+def _role_score(unit: Unit, role) -> float:
+    return role_fit(role, list(unit.mentioned)) if unit.mentioned else 0.0
+
+
+def render(blocks: list[Block]) -> tuple[str, tuple[Citation, ...]]:
+    """Answer text with [n] markers (numbered in order of first use) and the citations they point to.
+    When the answer draws on several articles, each part names its article so figures stay attributed."""
+    numbering: dict[str, int] = {}
+    quotes: dict[str, str] = {}
+    hits: dict[str, Hit] = {}
+    several = len({b.hit.source for b in blocks}) > 1
+    parts = []
+    for block in blocks:
+        cid = block.hit.chunk_id
+        if cid not in numbering:
+            numbering[cid] = len(numbering) + 1
+            hits[cid] = block.hit
+            quotes[cid] = block.best.text.removeprefix("- ").strip()
+        marker = f"[{numbering[cid]}]"
+        prefix = f"In “{block.hit.title}”{_date(block.hit)}: " if several else ""
+        if block.lead_in or block.units[0].is_item:
+            heading = block.lead_in or _heading(block.hit.section)
+            heading = heading.rstrip().rstrip(":")
+            lines = [f"{prefix}{_lower_first(heading) if prefix else heading}: {marker}"]
+            lines += [u.text for u in block.units]
+            parts.append("\n".join(lines))
+        else:
+            sentence = block.units[0].text
+            parts.append(f"{prefix}{_lower_first(sentence) if prefix else sentence} {marker}")
+    citations = tuple(Citation(n, hits[cid], quotes[cid]) for cid, n in numbering.items())
+    joiner = "\n\n" if any("\n" in p for p in parts) or several else " "
+    return joiner.join(parts), citations
+
+
+def _heading(section: str) -> str:
+    """'Responsibilities › Data Scientist' → 'Data Scientist – responsibilities'."""
+    if "›" in section:
+        topic, role = section.split("›")[0].strip(), section.split("›")[-1].strip()
+        return f"{role} – {topic.lower()}"
+    return section
+
+
+def _date(hit: Hit) -> str:
+    return f" ({hit.date})" if hit.date else ""
+
+
+def _lower_first(text: str) -> str:
+    """Lower-case a sentence's first letter after a prefix, unless it starts a name or acronym."""
+    word = text.split(" ", 1)[0]
+    if len(word) > 1 and (word[1:].lower() != word[1:] or word in ("I",)):
+        return text
+    if re.match(r"(The|A|An|In|For|According|Meanwhile|This|These|They|It|Our|Although|While|Both|During|"
+                r"Nowadays|Salary|Similarly|However|Once|Regardless)\b", text):
+        return text[0].lower() + text[1:]
+    return text
+
