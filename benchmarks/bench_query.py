@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -65,9 +66,7 @@ def real_chunks(n_real: int, settings, embedder) -> tuple[list, np.ndarray]:
     from careerbot.keyword import keyword_terms
     from generate import write_corpus
 
-    key = hashlib.sha256((Path(__file__).with_name("generate.py").read_text() + settings.model
-                          + json.dumps(settings.chunker_fingerprint())).encode()).hexdigest()[:12]
-    cache = WORK / "scale" / f"real-{n_real}-{key}.npz"
+    cache = _real_cache_path(n_real, settings)
     corpus = WORK / "scale" / "corpus"
     if cache.exists():
         data = np.load(cache, allow_pickle=False)
@@ -95,6 +94,12 @@ def real_chunks(n_real: int, settings, embedder) -> tuple[list, np.ndarray]:
     records = [ChunkRecord(Chunk(m["id"], m["source"], m["title"], m["section"], m["date"], m["position"],
                                  m["text"]), tuple(m["terms"]), 0, 0) for m in chunks_meta]
     return records, np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def _real_cache_path(n_real: int, settings) -> Path:
+    key = hashlib.sha256((Path(__file__).with_name("generate.py").read_text() + settings.model
+                          + json.dumps(settings.chunker_fingerprint())).encode()).hexdigest()[:12]
+    return WORK / "scale" / f"real-{n_real}-{key}.npz"
 
 
 def synthetic(real: np.ndarray, n: int, sigma: float, seed: int = 5) -> np.ndarray:
@@ -227,6 +232,7 @@ def _cached_faiss(n: int, kind: str, vectors: np.ndarray, settings, payload: dic
         index = faiss.read_index(str(path))
     else:
         log(f"building the FAISS index for {n:,} vectors (cached afterwards)")
+        faiss.omp_set_num_threads(os.cpu_count() or 1)  # graph construction is parallel; use every core
         index = make_faiss_index(vectors, settings.index_type, settings.exact_threshold, settings.hnsw_m,
                                  settings.hnsw_ef_construction, settings.hnsw_ef_search)
         faiss.write_index(index, str(path))
@@ -241,10 +247,11 @@ def task_prepare_scale(payload: dict) -> dict:
 
     settings = _settings()
     records, real = real_chunks(payload["real"], settings, Embedder.load(settings))
+    print(json.dumps({"real_cache": str(_real_cache_path(payload["real"], settings))}), file=sys.stderr)
     for n in payload["sizes"]:
         if n >= 200_000:
             _cached_faiss(n, "synthetic", synthetic(real, n, payload.get("sigma", 0.6)), settings, payload)
-    return {"real_chunks": len(records)}
+    return {"real_chunks": len(records), "real_cache": str(_real_cache_path(payload["real"], settings))}
 
 
 if __name__ == "__main__":

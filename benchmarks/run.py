@@ -96,10 +96,18 @@ def main() -> int:
     if args.prepare:
         WORK.mkdir(parents=True, exist_ok=True)
         log(f"preparing the {name} caches under {WORK}")
-        print(run_worker(PY, "bench_build.py", {"task": "prepare_update", "sizes": profile["update_sizes"]},
-                         timeout=14400))
-        print(run_worker(PY, "bench_query.py", {"task": "prepare_scale", "real": profile["real"],
-                                                "sizes": profile["sizes"]}, timeout=14400))
+        from concurrent.futures import ThreadPoolExecutor
+
+        real = run_worker(PY, "bench_query.py", {"task": "prepare_scale", "real": profile["real"], "sizes": []},
+                          timeout=14400)
+        log(f"real embeddings ready: {real}")
+        with ThreadPoolExecutor(2) as pool:  # the update base reuses the real chunk vectors just cached
+            jobs = [pool.submit(run_worker, PY, "bench_build.py", {"task": "prepare_update", "sizes":
+                                profile["update_sizes"], "reuse": [real["real_cache"]]}, 14400),
+                    pool.submit(run_worker, PY, "bench_query.py", {"task": "prepare_scale", "real": profile["real"],
+                                "sizes": profile["sizes"]}, 14400)]
+            for job in jobs:
+                log(f"prepared: {job.result()}")
         return 0
     only = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = set(only) - set(SECTIONS)
