@@ -8,13 +8,14 @@ Usage:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from .evidence import MIN_FIT, Evidence, Unit, gather
 from .rewrite import numbers, role_fit
 from .types import Answer, Citation, Hit
 
+_COMPARES = re.compile(r"\b(vs\.?|versus|compar\w*|differ\w*|between|or|than|both|each|contrast)\b", re.I)
 MAX_BLOCKS = 3  # separate passages quoted in one answer (comparisons: one more per extra role)
 MAX_ITEMS = 7  # list items kept from one list
 NEAR_BEST = 0.15  # a further passage joins the answer when it scores within this of the best one
@@ -101,8 +102,12 @@ def select(ev: Evidence) -> list[Block]:
     candidates.sort(key=lambda u: -u.score)
     roles = _distinct(ev.asked_roles)
     blocks: list[Block] = []
-    if len(roles) > 1:
+    # Two roles make a comparison when the question compares ("vs", "differ", "or", "than", "both"); "how do
+    # ML engineers support researchers?" names two roles but asks one thing.
+    if len(roles) > 1 and _COMPARES.search(ev.query):
         blocks = _per_role(candidates, roles, ev)
+    else:
+        roles = roles[:1]
     if not blocks:
         blocks.append(_block(candidates[0], ev))
     first = max((b.best for b in blocks), key=lambda u: u.score)
@@ -142,7 +147,7 @@ def _per_role(candidates: list[Unit], roles: list, ev: Evidence) -> list[Block]:
             continue
         pick = good[0]
         if blocks:
-            same = [u for u in good if u.hit.source == blocks[0].hit.source and u.score >= pick.score - NEAR_BEST]
+            same = [u for u in good if u.hit.source == blocks[0].hit.source and u.score >= pick.score - 2 * NEAR_BEST]
             pick = same[0] if same else pick
         blocks.append(_block(pick, ev))
     return blocks

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -19,7 +19,7 @@ from .rewrite import (RoleMention, Vocabulary, content_terms, expand, numbers, r
                       synonyms, terms)
 from .types import Hit
 
-ANSWER_K = 8  # passages retrieved for an answer: both roles of a comparison and every article that answers
+ANSWER_K = 10  # passages retrieved for an answer: both roles of a comparison and every article that answers
 MIN_FIT = 0.6  # a unit must speak about the asked role at least this well to support an answer
 # Calibrated on tests/questions.jsonl (see docs/answers.md): the supporting unit must cover this share
 # of the question's non-role terms, and coverage + cosine similarity must reach MIN_STRENGTH.
@@ -90,7 +90,11 @@ def gather(kb, question: str, history: list[dict], k: int = ANSWER_K) -> Evidenc
     vocab = vocabulary(kb)
     query = expand(rewrite_query(clean_query(question, kb.settings.max_query_chars), history, vocab))
     embedder = _Remembering(kb.embedder())
-    hits = search(kb.snapshot, embedder, query, kb.settings, k=max(k, kb.settings.k))  # validates the query
+    # An answer often lives in one article: let up to 5 of its passages through (retrieval's default
+    # diversity cap is tuned for result lists).
+    settings = replace(kb.settings, per_article_cap=max(kb.settings.per_article_cap, 5)) \
+        if kb.settings.per_article_cap else kb.settings
+    hits = search(kb.snapshot, embedder, query, settings, k=max(k, kb.settings.k))  # validates the query
     query_vector = embedder.encode([clean_query(query, kb.settings.max_query_chars)])[0]
     named = article_references(kb, query, vocab)
     wanted = [t for t in content_terms(query) if t not in named.values()]

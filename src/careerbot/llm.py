@@ -17,13 +17,13 @@ import os
 import re
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
 
 from .answer import extractive_answer, select
-from .chunk import count_tokens
+from .chunk import count_tokens, split_sentences
 from .errors import InvalidArgument, ModelUnavailable
 from .evidence import gather
 from .rewrite import terms
@@ -87,7 +87,8 @@ def build_messages(question: str, passages: list[Hit], encoding: str, budget: in
     used, blocks, spent = [], [], 0
     for hit in passages:
         text = re.sub(r"</?passages?>", "", hit.text)  # a passage cannot close the data block
-        block = f"[{len(used) + 1}] {hit.title} — {hit.section}" + (f" ({hit.date})" if hit.date else "") + f"\n{text}"
+        dated = f" ({hit.date})" if hit.date else ""
+        block = f"[{len(used) + 1}] {hit.title} — {hit.section}{dated}\n{text}"
         cost = count_tokens(block, encoding)
         if used and spent + cost > budget:
             continue
@@ -179,13 +180,13 @@ def repair_markers(text: str, passages: list[Hit]) -> str:
     """Markers checked against the passages, sentence by sentence: '[1, 2]' becomes '[1][2]'; a marker
     pointing at no passage, or at one that does not support its sentence, is moved to the passage that
     does or removed; a sentence no passage supports is dropped (it would be an uncited claim)."""
-    vocab = [set(terms(f"{h.title} {h.section} {h.text}")) for h in passages]
+    vocab = [set(terms(h.text)) for h in passages]  # headings are labels, not claims
     kept = []
-    for sentence in re.split(r"(?<=[.!?])\s+|\n+", text):
+    for sentence in (s for line in text.splitlines() for s in split_sentences(line)):
         cited = [int(n) for group in _MARKER.findall(sentence) for n in re.findall(r"\d+", group)]
         claim = set(terms(_MARKER.sub(" ", sentence)))
-        if not claim:
-            continue
+        if len(claim) < 3:
+            continue  # too short to state anything ("Dear [1].")
         support = [len(claim & v) / len(claim) for v in vocab]
         good = [n for n in dict.fromkeys(cited) if 1 <= n <= len(passages) and support[n - 1] >= SUPPORTED]
         if not good and support and max(support) >= SUPPORTED:

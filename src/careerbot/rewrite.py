@@ -48,6 +48,10 @@ SYNONYM_STEMS = tuple(tokenize(head)[0] for head in HEADS)
 # Words that make a question a comparison; the comparison itself is not something to look up.
 COMPARISON_WORDS = frozenset("differ differs difference differences different compare compared comparison versus "
                              "vs contrast between".split())
+# Idioms whose words mean nothing apart: "take home" is pay, not a home.
+PHRASES = tuple((re.compile(p, re.I), plain) for p, plain in (
+    (r"\btake[- ]home(?: pay)?\b", "earn"), (r"\bget(?:s|ting)? paid\b", "earn"),
+    (r"\bbring(?:s)? home\b", "earn"), (r"\bpay ?check\b", "salary")))
 _NUMBER = re.compile(r"\d[\d,.]*%?")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’.+#-]*[A-Za-z+#]|[A-Za-z]")
 # Other occupations people ask a careers assistant about: named so that "what does a nurse earn?" is
@@ -87,8 +91,10 @@ def content_terms(question: str) -> list[str]:
 
 
 def expand(query: str) -> str:
-    """The query plus the head word of each synonym group it touches ('make' → 'salary'), so keyword
-    retrieval finds passages that use the articles' word for what the question asks."""
+    """The query with 'ML' spelled out, plus the head word of each synonym group it touches ('make' →
+    'salary'), so retrieval finds passages that use the articles' words for what the question asks."""
+    # The encoder knows "machine learning" far better than "ML" (and the articles use both).
+    query = re.sub(r"\bML\b", "machine learning", query, flags=re.I)
     have = set(terms(query))
     extra = [HEADS[i] for i, group in enumerate(SYNONYMS) if have & group and not have & {SYNONYM_STEMS[i]}]
     return f"{query} ({' '.join(extra)})" if extra else query
@@ -183,7 +189,8 @@ class Vocabulary:
     def correct(self, word: str) -> str:
         """The corpus word closest to a misspelled word (edit distance 1, or 2 for long words)."""
         low = word.lower()
-        if len(low) < 4 or low in self.words or low in self.english or low in SOFT_WORDS or low in STOPWORDS or not low.isalpha():
+        known = low in self.words or low in self.english or low in SOFT_WORDS or low in STOPWORDS
+        if len(low) < 4 or known or not low.isalpha():
             return word
         limit = 2 if len(low) >= 8 else 1
         candidates = set()
@@ -232,12 +239,14 @@ def rewrite_query(question: str, history: list[dict], vocab: Vocabulary) -> str:
     Usage: rewrite_query("what about the researchers?", [{"role": "user", "content": "ML engineer pay?"}, ...], v)
     """
     query = correct_typos(question, vocab)
+    for phrase, plain in PHRASES:
+        query = phrase.sub(plain, query)
     earlier = [correct_typos(m.get("content") or "", vocab) for m in reversed(history or [])
                if isinstance(m, dict) and m.get("role") == "user" and isinstance(m.get("content"), str)]
     if not earlier:
         return query
     asked = roles(query)
-    topic = [t for t in content_terms(_strip_roles(query)) if t not in FOLLOW_UP_FILLER]
+    topic = [t for t in content_terms(_strip_roles(query)) if t not in FOLLOW_UP_FILLER | SENIORITY]
     follow_up = bool(FOLLOW_UP_START.match(query) or PRONOUN.search(query)) or len(query.split()) <= 4
     if not follow_up:
         return query
@@ -250,6 +259,14 @@ def rewrite_query(question: str, history: list[dict], vocab: Vocabulary) -> str:
         if previous_roles:
             return previous.replace(previous_roles[0].text, asked[0].text, 1)
         return f"{previous.rstrip(' ?.')} for {asked[0].text}?"
+    rank = re.search(r"\b(lead|senior|principal|staff|junior|chief|head)s?\b", query, re.I)
+    if not asked and rank and not topic:
+        # "and the lead?": the role under discussion, at that seniority.
+        previous = next((q for q in earlier if roles(q)), None)
+        if previous is not None:
+            role = roles(previous)[0]
+            plain = re.sub(r"^(?:lead|senior|principal|staff|junior|chief|head)\s+", "", role.text, flags=re.I)
+            return previous.replace(role.text, f"{rank.group(1).lower()} {plain}", 1)
     if not asked:
         # "and what do they earn?": the role under discussion stands in for the pronoun.
         source = next((r for q in earlier for r in [roles(q)] if r), None)
