@@ -18,9 +18,6 @@ from conftest import DS_VS_LEAD, MLE_VS_LEAD, RESEARCHER_VS_ENGINEER, RS_VS_LEAD
 QUESTIONS = [json.loads(line) for line in (Path(__file__).parent / "questions.jsonl").read_text().splitlines()
              if line.strip()]
 KINDS = {"single", "paraphrase", "typo", "comparison", "multi", "followup", "unanswerable"}
-# Known misses, kept in the set so the reported figures stay honest (docs/answers.md explains them).
-KNOWN_MISSES = {"pu07": "'fastest' asks for a ranking the articles never make; the rest of the question "
-                        "(programming languages) is well covered, so the evidence looks sufficient"}
 
 
 @pytest.fixture(scope="session")
@@ -71,8 +68,6 @@ def test_question_set_schema():
 def test_question(row, answers):
     answer = answers[row["id"]]
     assert markers_valid(answer), answer.text
-    if row["id"] in KNOWN_MISSES:
-        pytest.xfail(KNOWN_MISSES[row["id"]])
     ok, why = correct(row, answer)
     assert ok, f"{why}\n{answer.query!r}\n{answer.text}"
     if answer.abstained:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .evidence import MIN_FIT, Evidence, Unit, gather
+from .evidence import Evidence, Unit, gather
 from .rewrite import numbers, role_fit
 from .types import Answer, Citation, Hit
 
@@ -95,11 +95,8 @@ def select(ev: Evidence) -> list[Block]:
     """The passages of the answer: the best supported one (for a comparison, the best for each role),
     then equally relevant passages from other articles (so differing figures are all shown, each
     attributed), then close runners-up that add something."""
-    candidates = [u for u in ev.units if u.fit >= MIN_FIT and _fits_question(u, ev)]
-    support = ev.verdict.support
-    if support is not None and support not in candidates:
-        candidates.append(support)
-    candidates.sort(key=lambda u: -u.score)
+    # Only units meeting the question's constraints (role, figure, numbers, names) may be quoted.
+    candidates = sorted(ev.verdict.eligible, key=lambda u: -u.score)
     roles = _distinct(ev.asked_roles)
     blocks: list[Block] = []
     # Two roles make a comparison when the question compares ("vs", "differ", "or", "than", "both"); "how do
@@ -151,12 +148,6 @@ def _per_role(candidates: list[Unit], roles: list, ev: Evidence) -> list[Block]:
             pick = same[0] if same else pick
         blocks.append(_block(pick, ev))
     return blocks
-
-
-def _fits_question(unit: Unit, ev: Evidence) -> bool:
-    if ev.figure and not re.search(r"\d", unit.text):
-        return False
-    return not (unit.text.rstrip().endswith(":") and not unit.is_item and not _items_after(unit, ev))
 
 
 def _items_after(unit: Unit, ev: Evidence) -> list[Unit]:

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from .retrieve import clean_query, search
+from .recall import Remembering, article_references, recall, with_neighbours
+from .retrieve import clean_query
 from .rewrite import (RoleMention, Vocabulary, content_terms, expand, numbers, rewrite_query, role_fit, roles,
                       synonyms, terms)
 from .types import Hit
 
-ANSWER_K = 10  # passages retrieved for an answer: both roles of a comparison and every article that answers
 MIN_FIT = 0.6  # a unit must speak about the asked role at least this well to support an answer
 # Calibrated on tests/questions.jsonl (see docs/answers.md): the supporting unit must cover this share
 # of the question's non-role terms, and coverage + cosine similarity must reach MIN_STRENGTH.
@@ -31,6 +31,9 @@ _FIGURE = re.compile(r"\bpercent|\bpercentage\b|%|\bhow much (?:money|do|does|di
 _HOW_MANY = re.compile(r"\bhow many (?:[a-z]+ )?([a-z]+)", re.I)
 _QUANTITY = r"(?:\d[\d,.]*|several|few|dozens|hundreds|thousands|millions|two|three|four|five|six|seven|eight|nine|ten)"
 _DURATION = re.compile(_QUANTITY + r"\s+(?:\w+\s+)?(?:years?|months?|weeks?|days?|hours?)\b", re.I)
+# "Which X is best / fastest?" asks for a ranking; only a unit that ranks something can answer it.
+_RANKING = re.compile(r"\bwhich\b[^?.]*\b(?:is|are)\s+(?:the\s+)?(?:best|top|\w{3,}est)\b", re.IGNORECASE)
+_RANKS = re.compile(r"\b(?:most|best|top|\w{3,}est|better|worse)\b", re.IGNORECASE)
 _PROPER = re.compile(r"(?<=[a-z,;:] )[A-Z][a-z]{2,}\b")
 
 
@@ -47,8 +50,6 @@ class Unit:
     aspect: float  # the same for the terms that do not name a role ("earn", "tools", "PhD")
     fit: float  # how well the roles the unit speaks about match the asked roles (1 when none asked)
     score: float  # ranking score: similarity, coverage and fit together
-    own: frozenset = frozenset()  # terms of the unit, its lead-in and section
-    nearby: frozenset = frozenset()  # terms of its whole passage and article title
     mentioned: tuple[RoleMention, ...] = ()  # the roles the unit is about
     vector: np.ndarray = field(default=None, compare=False, repr=False)
 
@@ -63,6 +64,7 @@ class Verdict:
     reason: str  # "" or why not: "no-terms", "figure", "numbers", "names", "off-topic"
     strength: float  # aspect coverage + similarity of the best supporting unit
     support: Unit | None = None  # that unit
+    eligible: tuple[Unit, ...] = ()  # every unit that meets the question's constraints (role, figures, names)
 
 
 @dataclass(frozen=True)
@@ -85,103 +87,87 @@ def vocabulary(kb) -> Vocabulary:
     return Vocabulary.of(kb.snapshot, english)
 
 
-def gather(kb, question: str, history: list[dict], k: int = ANSWER_K) -> Evidence:
+def gather(kb, question: str, history: list[dict]) -> Evidence:
     """Retrieve for the (rewritten) question, score every unit of every hit, and judge the evidence."""
     vocab = vocabulary(kb)
     query = expand(rewrite_query(clean_query(question, kb.settings.max_query_chars), history, vocab))
-    embedder = _Remembering(kb.embedder())
-    # An answer often lives in one article: let up to 5 of its passages through (retrieval's default
-    # diversity cap is tuned for result lists).
-    settings = replace(kb.settings, per_article_cap=max(kb.settings.per_article_cap, 5)) \
-        if kb.settings.per_article_cap else kb.settings
-    hits = search(kb.snapshot, embedder, query, settings, k=max(k, kb.settings.k))  # validates the query
+    embedder = Remembering(kb.embedder())  # retrieval and unit scoring share one query embedding
+    asked = roles(query)
+    hits = recall(kb, embedder, query, asked)  # validates the query like kb.search
     query_vector = embedder.encode([clean_query(query, kb.settings.max_query_chars)])[0]
     named = article_references(kb, query, vocab)
     wanted = [t for t in content_terms(query) if t not in named.values()]
-    asked = roles(query)
-    hits = hits + _per_role_hits(kb, embedder, query, asked, {h.chunk_id for h in hits})
-    weights = {t: term_weight(t, vocab) for t in wanted}
     aspects = aspect_weights(wanted, asked, vocab)
-    focus = set(synonyms(next(iter(aspects)))) if aspects else set()
-    role_terms = {t for r in asked for t in r.terms}
+    ask = _Asked(query_vector, wanted, asked, {t: term_weight(t, vocab) for t in wanted}, aspects,
+                 set(synonyms(next(iter(aspects)))) if aspects else set(), {t for r in asked for t in r.terms},
+                 set(named))
     units, seen = [], set()
-    for hit in _with_neighbours(kb, hits, query_vector):
-        texts, vectors = kb.chunk_units(hit.chunk_id)
-        sims = vectors @ query_vector if len(texts) else np.zeros(0)
-        nearby = frozenset(terms(f"{hit.title}\n{hit.section}\n{hit.text}"))
-        title_roles, tail = roles(hit.title), hit.section.split("›")[-1] if "›" in hit.section else ""
-        # Prose of a passage that ends in a lead-in with no items ("Here are the skills of each role:")
-        # only introduces the sub-sections that follow; the answer is in those.
-        introduces = bool(texts) and texts[-1].rstrip().endswith(":")
-        previous_prose = ""
-        for i, (text, sim) in enumerate(zip(texts, sims)):
-            lead_in = _lead_in(texts, i) if text.startswith("- ") else ""
-            key = (hit.source, hit.section, lead_in, " ".join(text.lower().split()))  # overlapping chunks
-            dangling = text.rstrip().endswith(":") and not (i + 1 < len(texts) and texts[i + 1].startswith("- "))
-            if key in seen or dangling:
-                continue
-            seen.add(key)
-            # A list item is about its heading; a sentence is about what it says (its heading counts half).
-            own = frozenset(terms(f"{text}\n{lead_in}\n{hit.section if text.startswith('- ') else ''}"))
-            context = roles(f"{lead_in} {tail}")
-            # A list item is about the role its list is about; a sentence about the roles it names.
-            if text.startswith("- "):
-                mentioned = context or roles(text)
-            else:
-                mentioned = roles(text) or context or roles(previous_prose)
-                previous_prose = text
-            fit = _fit(asked, mentioned, title_roles)
-            coverage, aspect = coverage_of(weights, own, nearby), coverage_of(aspects, own, nearby)
-            # Informative units say something beyond the question's own words and the roles they name.
-            novel = set(terms(text)) - set(wanted) - {t for r in mentioned for t in r.terms | r.seniority}
-            # A heading or lead-in naming what is asked ("Tools and Software › Data Scientist") marks the
-            # passage written to answer exactly that.
-            heading = set(terms(f"{hit.section}\n{lead_in}"))
-            headed = 0.15 * bool(focus & heading) + 0.15 * bool(focus & heading and role_terms <= heading
-                                                                 and fit >= 0.8)
-            # A question that only names a role ("what is a research scientist?") asks for a description.
-            describe = 0.2 if not aspects and not text.startswith("- ") else 0.0
-            score = (0.5 * float(sim) + 0.5 * hit.similarity + 0.25 * coverage + 0.5 * aspect + 0.5 * fit
-                     + 0.2 * min(1.0, len(novel) / 4) + headed + describe + 0.2 * (hit.source in named)
-                     - (0.3 if introduces and not text.startswith("- ") else 0.0))
-            units.append(Unit(text, hit, i, lead_in, float(sim), coverage, aspect, fit, score, own, nearby,
-                              tuple(mentioned), vectors[i]))
+    for hit in with_neighbours(kb, hits, query_vector):
+        units.extend(_score_units(ask, hit, *kb.chunk_units(hit.chunk_id), seen))
     units.sort(key=lambda u: -u.score)
     figure = bool(set(wanted) & _SALARY or _FIGURE.search(query))
     verdict = judge(query, wanted, aspects, units, vocab, figure, set(named.values()))
     return Evidence(question, query, tuple(wanted), tuple(asked), tuple(hits), tuple(units), verdict, figure)
 
 
-def article_references(kb, query: str, vocab: Vocabulary) -> dict[str, str]:
-    """Articles the question names by their publisher or author ("the Qwak article"): source → the
-    term that named it. Those names come from the bylines and are not something to look up."""
-    named = {}
-    asked = set(terms(query))
-    for source, meta in kb.snapshot.manifest.get("files", {}).items():
-        for word in re.findall(r"\b[A-Z][\w-]{2,}", meta.get("byline") or ""):
-            term = (terms(word) or [""])[0]
-            if term in asked and word.lower() not in vocab.words:
-                named[source] = term
-    return named
+@dataclass(frozen=True)
+class _Asked:
+    """What units are scored against."""
+
+    vector: np.ndarray
+    wanted: list[str]
+    roles: list[RoleMention]
+    weights: dict[str, float]
+    aspects: dict[str, float]
+    focus: set[str]
+    role_terms: set[str]
+    named_sources: set[str]
 
 
-def _per_role_hits(kb, embedder, query: str, asked: list[RoleMention], have: set[str]) -> list[Hit]:
-    """For a comparison, passages retrieved for each role on its own ("tools of a data scientist"), since
-    passages about both roles at once tend to be introductions rather than answers."""
-    distinct = list({(r.terms, r.seniority): r for r in asked}.values())
-    if len(distinct) < 2:
-        return []
-    role_terms = {t for r in asked for t in r.terms | r.seniority}
-    asking = [w for w in re.findall(r"[\w’'+#-]+", query) if set(terms(w)) - role_terms and set(terms(w)) <=
-              set(content_terms(query))]
-    extra = []
-    for role in distinct[:3]:
-        sub = f"{role.text} {' '.join(asking)}".strip()
-        for hit in search(kb.snapshot, embedder, sub, kb.settings, k=4):
-            if hit.chunk_id not in have:
-                have.add(hit.chunk_id)
-                extra.append(hit)
-    return extra
+def _score_units(ask: _Asked, hit: Hit, texts: list[str], vectors: np.ndarray, seen: set) -> list[Unit]:
+    """Score the sentences and list items of one passage (skipping ones already seen in an overlapping
+    chunk, and lead-ins whose list is elsewhere)."""
+    sims = vectors @ ask.vector if len(texts) else np.zeros(0)
+    nearby = frozenset(terms(f"{hit.title}\n{hit.section}\n{hit.text}"))
+    title_roles, tail = roles(hit.title), hit.section.split("›")[-1] if "›" in hit.section else ""
+    # Prose of a passage that ends in a lead-in with no items ("Here are the skills of each role:")
+    # only introduces the sub-sections that follow; the answer is in those.
+    introduces = bool(texts) and texts[-1].rstrip().endswith(":")
+    previous_prose, units = "", []
+    for i, (text, sim) in enumerate(zip(texts, sims)):
+        item = text.startswith("- ")
+        lead_in = _lead_in(texts, i) if item else ""
+        key = (hit.source, hit.section, lead_in, " ".join(text.lower().split()))
+        dangling = text.rstrip().endswith(":") and not (i + 1 < len(texts) and texts[i + 1].startswith("- "))
+        if key in seen or dangling:
+            continue
+        seen.add(key)
+        # A list item is about its heading and its list's role; a sentence about what it says and the
+        # roles it names (its heading counts half, through `nearby`).
+        own = frozenset(terms(f"{text}\n{lead_in}\n{hit.section if item else ''}"))
+        context = roles(f"{lead_in} {tail}")
+        if item:
+            mentioned = context or roles(text)
+        else:
+            mentioned = roles(text) or context or roles(previous_prose)
+            previous_prose = text
+        fit = _fit(ask.roles, mentioned, title_roles)
+        coverage, aspect = coverage_of(ask.weights, own, nearby), coverage_of(ask.aspects, own, nearby)
+        # Informative units say something beyond the question's own words and the roles they name.
+        novel = set(terms(text)) - set(ask.wanted) - {t for r in mentioned for t in r.terms | r.seniority}
+        # A heading or lead-in naming what is asked ("Tools and Software › Data Scientist") marks the
+        # passage written to answer exactly that.
+        heading = set(terms(f"{hit.section}\n{lead_in}"))
+        named = bool(ask.focus & heading)
+        headed = 0.15 * named + 0.15 * (named and ask.role_terms <= heading and fit >= 0.8)
+        # A question that only names a role ("what is a research scientist?") asks for a description.
+        describe = 0.2 if not ask.aspects and not item else 0.0
+        score = (0.5 * float(sim) + 0.5 * hit.similarity + 0.25 * coverage + 0.5 * aspect + 0.5 * fit
+                 + 0.2 * min(1.0, len(novel) / 4) + headed + describe + 0.2 * (hit.source in ask.named_sources)
+                 - (0.3 if introduces and not item else 0.0))
+        units.append(Unit(text, hit, i, lead_in, float(sim), coverage, aspect, fit, score, tuple(mentioned),
+                          vectors[i]))
+    return units
 
 
 def term_weight(term: str, vocab: Vocabulary) -> float:
@@ -225,13 +211,19 @@ def judge(query: str, wanted: list[str], aspects: dict[str, float], units: list[
     if not wanted:
         return Verdict(False, "no-terms", 0.0)
     required_numbers = numbers(query)
+    ranking = not figure and bool(_RANKING.search(query))
     names = [w for w in _PROPER.findall(query)
              if not any(vocab.known(t) or t in references for t in terms(w))]
-    best, reason = None, "off-topic"
+    if figure:
+        # A figure is about someone: a word the articles never use ("ethicist") must be in the figure's
+        # sentence, like a name.
+        names += [t for t in aspects if not vocab.known(t) and not t[:1].isdigit()]
+    best, reason, eligible = None, "off-topic", []
     for unit in units:
         if unit.fit < MIN_FIT:
             continue
         failed = ("figure" if figure and not re.search(r"\d", unit.text) else
+                  "ranking" if ranking and not _RANKS.search(unit.text) else
                   "figure" if not _answers_quantity(query, unit.text) else
                   "numbers" if any(n not in unit.text.replace(",", "") for n in required_numbers) else
                   "names" if any(name.lower() not in unit.text.lower() for name in names) else "")
@@ -239,6 +231,7 @@ def judge(query: str, wanted: list[str], aspects: dict[str, float], units: list[
             # Say why only about units that would otherwise answer; else the question is off-topic.
             reason = failed if unit.aspect >= 0.25 and reason == "off-topic" else reason
             continue
+        eligible.append(unit)
         strength = unit.aspect + unit.similarity
         if best is None or strength > best[0]:
             best = (strength, unit.aspect, unit)
@@ -247,7 +240,7 @@ def judge(query: str, wanted: list[str], aspects: dict[str, float], units: list[
     strength, covered, unit = best
     if covered < MIN_ASPECT or strength < MIN_STRENGTH:
         return Verdict(False, reason, strength, unit)
-    return Verdict(True, "", strength, unit)
+    return Verdict(True, "", strength, unit, tuple(eligible))
 
 
 def _answers_quantity(query: str, text: str) -> bool:
@@ -276,39 +269,3 @@ def _fit(asked: list[RoleMention], mentioned: list[RoleMention], title_roles: li
         # The unit names no role; its article's title says which roles the article is about.
         return 0.4 + 0.3 * max(0.0, max(role_fit(role, title_roles) for role in asked))
     return max(0.0, max(role_fit(role, mentioned) for role in asked))
-
-
-def _with_neighbours(kb, hits: list[Hit], query_vector: np.ndarray) -> list[Hit]:
-    """The hits, each followed by the chunks before and after it under the same heading (rank 0): a
-    section split across chunks keeps its figures and lists together, and "Tools › Data Scientist"
-    comes with "Tools › Lead Machine Learning Engineer" for comparisons."""
-    snapshot, out, have = kb.snapshot, [], {h.chunk_id for h in hits}
-    for hit in hits:
-        out.append(hit)
-        i = snapshot.by_id.get(hit.chunk_id)
-        for j in (i - 1, i + 1) if i is not None else ():
-            if 0 <= j < len(snapshot.records):
-                chunk = snapshot.records[j].chunk
-                same_heading = chunk.section.split("›")[0].strip() == hit.section.split("›")[0].strip()
-                if chunk.source == hit.source and same_heading and chunk.chunk_id not in have:
-                    have.add(chunk.chunk_id)
-                    similarity = float(snapshot.faiss_index.reconstruct(j) @ query_vector)
-                    out.append(Hit(chunk.chunk_id, chunk.text, hit.score * 0.9, chunk.title, chunk.section,
-                                   chunk.source, chunk.date, chunk.position, 0, similarity))
-    return out
-
-
-class _Remembering:
-    """The embedder, remembering what it encoded: retrieval and unit scoring share one query embedding."""
-
-    def __init__(self, embedder) -> None:
-        self._embedder, self._memo = embedder, {}
-
-    def __getattr__(self, name):
-        return getattr(self._embedder, name)
-
-    def encode(self, texts: list[str], **kwargs) -> np.ndarray:
-        key = tuple(texts)
-        if key not in self._memo:
-            self._memo[key] = self._embedder.encode(texts, **kwargs)
-        return self._memo[key]

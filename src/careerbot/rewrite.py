@@ -24,7 +24,8 @@ hi hello thanks thank ok okay roughly approximately average article articles say
 according doing day mostly whats what's hows how's wat u ur im i'm pls plz lol guys folks regular normal plain
 me my mine one ones anything something way ways look looks expect expected use used using anyone person's
 more most less least much many day daily involve involves all term terms regard regards respect
-aspect aspects kinda sorta gonna wanna gotta lemme ya yall y'all tho pretty stuff""".split())
+aspect aspects kinda sorta gonna wanna gotta lemme ya yall y'all tho pretty stuff after before during while
+happen happens happened""".split())
 
 # Domain synonyms: a query word in a group is satisfied by any word of its group in a passage.
 SYNONYM_TEXT = (

@@ -1,0 +1,96 @@
+"""Recall: the passages an answer is built from. Retrieval (careerbot.retrieve) with a deeper per-article
+cap, each hit followed by its neighbours under the same heading, per-role retrieval for comparisons, and
+the articles a question names by publisher.
+
+Usage: hits = recall(kb, embedder, "data scientist vs lead ML engineer tools", roles(query))
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import numpy as np
+
+from .retrieve import search
+from .rewrite import RoleMention, Vocabulary, content_terms, terms
+from .types import Hit
+
+ANSWER_K = 10  # passages retrieved for an answer: both roles of a comparison and every article that answers
+
+
+def recall(kb, embedder, query: str, asked: list[RoleMention], k: int = ANSWER_K) -> list[Hit]:
+    """Hits for an answer (raises EmptyQuery / QueryTooLong like kb.search)."""
+    # An answer often lives in one article: let up to 5 of its passages through (retrieval's default
+    # diversity cap is tuned for result lists).
+    settings = replace(kb.settings, per_article_cap=max(kb.settings.per_article_cap, 5)) \
+        if kb.settings.per_article_cap else kb.settings
+    hits = search(kb.snapshot, embedder, query, settings, k=max(k, kb.settings.k))
+    return hits + _per_role_hits(kb, embedder, query, asked, {h.chunk_id for h in hits})
+
+
+def article_references(kb, query: str, vocab: Vocabulary) -> dict[str, str]:
+    """Articles the question names by their publisher or author ("the Qwak article"): source → the
+    term that named it. Those names come from the bylines and are not something to look up."""
+    named = {}
+    asked = set(terms(query))
+    for source, meta in kb.snapshot.manifest.get("files", {}).items():
+        for word in re.findall(r"\b[A-Z][\w-]{2,}", meta.get("byline") or ""):
+            term = (terms(word) or [""])[0]
+            if term in asked and word.lower() not in vocab.words:
+                named[source] = term
+    return named
+
+
+def _per_role_hits(kb, embedder, query: str, asked: list[RoleMention], have: set[str]) -> list[Hit]:
+    """For a comparison, passages retrieved for each role on its own ("tools of a data scientist"), since
+    passages about both roles at once tend to be introductions rather than answers."""
+    distinct = list({(r.terms, r.seniority): r for r in asked}.values())
+    if len(distinct) < 2:
+        return []
+    role_terms = {t for r in asked for t in r.terms | r.seniority}
+    asking = [w for w in re.findall(r"[\w’'+#-]+", query) if set(terms(w)) - role_terms and set(terms(w)) <=
+              set(content_terms(query))]
+    extra = []
+    for role in distinct[:3]:
+        sub = f"{role.text} {' '.join(asking)}".strip()
+        for hit in search(kb.snapshot, embedder, sub, kb.settings, k=4):
+            if hit.chunk_id not in have:
+                have.add(hit.chunk_id)
+                extra.append(hit)
+    return extra
+
+
+def with_neighbours(kb, hits: list[Hit], query_vector: np.ndarray) -> list[Hit]:
+    """The hits, each followed by the chunks before and after it under the same heading (rank 0): a
+    section split across chunks keeps its figures and lists together, and "Tools › Data Scientist"
+    comes with "Tools › Lead Machine Learning Engineer" for comparisons."""
+    snapshot, out, have = kb.snapshot, [], {h.chunk_id for h in hits}
+    for hit in hits:
+        out.append(hit)
+        i = snapshot.by_id.get(hit.chunk_id)
+        for j in (i - 1, i + 1) if i is not None else ():
+            if 0 <= j < len(snapshot.records):
+                chunk = snapshot.records[j].chunk
+                same_heading = chunk.section.split("›")[0].strip() == hit.section.split("›")[0].strip()
+                if chunk.source == hit.source and same_heading and chunk.chunk_id not in have:
+                    have.add(chunk.chunk_id)
+                    similarity = float(snapshot.faiss_index.reconstruct(j) @ query_vector)
+                    out.append(Hit(chunk.chunk_id, chunk.text, hit.score * 0.9, chunk.title, chunk.section,
+                                   chunk.source, chunk.date, chunk.position, 0, similarity))
+    return out
+
+
+class Remembering:
+    """The embedder, remembering what it encoded: retrieval and unit scoring share one query embedding."""
+
+    def __init__(self, embedder) -> None:
+        self._embedder, self._memo = embedder, {}
+
+    def __getattr__(self, name):
+        return getattr(self._embedder, name)
+
+    def encode(self, texts: list[str], **kwargs) -> np.ndarray:
+        key = tuple(texts)
+        if key not in self._memo:
+            self._memo[key] = self._embedder.encode(texts, **kwargs)
+        return self._memo[key]
