@@ -33,6 +33,9 @@ def test_bundled_article_metadata():
     qwak = parse_file(CORPUS / RESEARCHER_VS_ENGINEER, CORPUS)
     assert qwak.date == "June 9, 2022"
     assert qwak.byline == "Pavel Klushin, Head of Solution Architecture at Qwak"
+    rs_headings = [s.heading for s in rs.sections]
+    assert rs_headings[2:4] == ["Responsibilities › Research Scientist",
+                                "Responsibilities › Lead Machine Learning Engineer"]
     headings = [s.heading for s in parse_file(CORPUS / DS_VS_LEAD, CORPUS).sections]
     assert "Responsibilities › Data Scientist" in headings
     assert "Required Skills › Lead Machine Learning Engineer" in headings

