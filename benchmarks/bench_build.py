@@ -68,7 +68,9 @@ def task_build(payload: dict) -> dict:
         chunking.append(time.perf_counter() - start)
         log(f"build rep {rep + 1}: build {builds[-1]:.1f}s, raw encode {raw_chunks[-1] + raw_units[-1]:.1f}s")
     build, enc_c, enc_u = median(builds), median(raw_chunks), median(raw_units)
-    return {"articles": len(kb.articles()), "chunks": len(chunk_texts), "units": len(unit_texts),
+    raw = [c + u for c, u in zip(raw_chunks, raw_units)]
+    return {"best_build_s": min(builds), "best_raw_s": min(raw), "best_raw_chunks_s": min(raw_chunks),
+            "ratio_per_rep": [b / r for b, r in zip(builds, raw)],"articles": len(kb.articles()), "chunks": len(chunk_texts), "units": len(unit_texts),
             "unique_units": len(set(unit_texts)), "batch_size": settings.batch_size, "build_s": build,
             "builds_s": builds, "raw_chunks_s": enc_c, "raw_units_s": enc_u, "raw_total_s": enc_c + enc_u,
             "chunking_s": median(chunking), "chunks_per_s": len(chunk_texts) / build,
@@ -147,6 +149,7 @@ def task_update(payload: dict) -> dict:
         cli = run_child([str(CAREERBOT), "index", "update", "--corpus", str(run_corpus), "--index", str(run_index)])
         entry = {"articles": articles, "chunks": report.chunks_total, "new_chunks": report.chunks_embedded,
                  "update_s": median(updates), "updates_s": updates, "embed_article_s": median(embeds),
+                 "best_update_s": min(updates), "best_embed_s": min(embeds), "embeds_s": embeds,
                  "cli_update_wall_s": cli["wall_s"], "cli_rc": cli["rc"], "base_built_s": base_build_s}
         log(f"update at {articles} articles: {entry['update_s']:.2f}s vs embed {entry['embed_article_s']:.2f}s")
         out["sizes"].append(entry)

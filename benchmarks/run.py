@@ -27,10 +27,10 @@ from report import evaluate_targets, render, update_readme  # noqa: E402
 
 SECTIONS = ("build", "update", "query", "scale", "startup", "peer")
 PROFILES = {
-    "full": {"build_articles": 100, "build_reps": 2, "update_sizes": [1000, 250], "update_reps": 3,
+    "full": {"build_articles": 40, "build_reps": 4, "peer_articles": 100, "update_sizes": [1000, 250], "update_reps": 3,
              "real": 10_000, "sizes": [1_000, 10_000, 100_000, 1_000_000], "query_rounds": 3, "scale_rounds": 2,
              "startup_reps": 5},
-    "quick": {"build_articles": 10, "build_reps": 1, "update_sizes": [100, 25], "update_reps": 2,
+    "quick": {"build_articles": 10, "build_reps": 2, "peer_articles": 10, "update_sizes": [100, 25], "update_reps": 2,
               "real": 1_000, "sizes": [1_000, 10_000, 100_000], "query_rounds": 2, "scale_rounds": 1,
               "startup_reps": 2},
 }
@@ -87,6 +87,9 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=BENCH / "results.json")
     parser.add_argument("--readme", action="store_true",
                         help="also put the table into benchmarks/README.md (done by default for a full run)")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the other sections of an existing results file (each ratio still comes from "
+                             "one run: both of its sides are always measured together)")
     parser.add_argument("--prepare", action="store_true",
                         help="only fill the caches (real embeddings, base indexes, large HNSW graphs); run it "
                              "under `nice` before a full run, timing nothing")
@@ -119,9 +122,8 @@ def main() -> int:
                      "sections": only, "figures": {}}
     figures = results["figures"]
     corpus, index = real_index()
-    if "build" in only or "peer" in only:
-        bcorpus = build_corpus(profile["build_articles"])
     if "build" in only:
+        bcorpus = build_corpus(profile["build_articles"])
         log("build: full build vs raw encoder")
         figures["build"] = run_worker(PY, "bench_build.py", {"task": "build", "corpus": str(bcorpus),
                                                              "reps": profile["build_reps"]})
@@ -146,14 +148,25 @@ def main() -> int:
         figures["app"] = app_startup(index, corpus)
     if "peer" in only:
         log("peer: LlamaIndex on the same chunks")
-        figures["peer"] = run_peer(bcorpus, profile)
+        figures["peer"] = run_peer(build_corpus(profile["peer_articles"]), profile)
+    stamp = time.strftime("%Y-%m-%d %H:%M")
+    results["measured"] = {section: stamp for section in figures}
     results["seconds"] = time.perf_counter() - started
+    if args.merge and args.out.exists():
+        old = json.loads(args.out.read_text(encoding="utf-8"))
+        if old.get("profile") == name:
+            for section, value in old.get("figures", {}).items():
+                if section not in figures:
+                    figures[section] = value
+                    results["measured"][section] = old.get("measured", {}).get(section, old.get("started"))
+            results["sections"] = sorted(set(results["sections"]) | set(old.get("sections", [])))
+            results["seconds"] += old.get("seconds", 0.0)
     results["targets"] = evaluate_targets(figures)
     table = render(results)
     print(table)
     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     log(f"wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
-    if args.readme or (name == "full" and set(only) == set(SECTIONS)):
+    if args.readme or (name == "full" and set(results["sections"]) == set(SECTIONS)):
         update_readme(BENCH / "README.md", table)
     return 0
 
