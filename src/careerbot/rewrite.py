@@ -234,15 +234,29 @@ def _keep_case(original: str, fixed: str) -> str:
     return original if fixed.lower() == original.lower() else fixed
 
 
+_SCRIPT = re.compile(r"<(script|style)\b[^>]*>.*?(?:</\1\s*>|$)", re.I | re.S)
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+
+
+def strip_markup(text: str) -> str:
+    """A question without pasted HTML: script/style bodies and tags go, their words are not the question.
+    Text that is nothing but markup is kept as it is (it then finds no evidence and abstains).
+
+    Usage: strip_markup("pay? <img src=x onerror=y>") == "pay?"
+    """
+    stripped = re.sub(r"\s+", " ", _TAG.sub(" ", _SCRIPT.sub(" ", text))).strip()
+    return stripped or text
+
+
 def rewrite_query(question: str, history: list[dict], vocab: Vocabulary) -> str:
     """The retrieval query: typos repaired, and a follow-up resolved against the conversation.
 
     Usage: rewrite_query("what about the researchers?", [{"role": "user", "content": "ML engineer pay?"}, ...], v)
     """
-    query = correct_typos(question, vocab)
+    query = correct_typos(strip_markup(question), vocab)
     for phrase, plain in PHRASES:
         query = phrase.sub(plain, query)
-    earlier = [correct_typos(m.get("content") or "", vocab) for m in reversed(history or [])
+    earlier = [correct_typos(strip_markup(m.get("content") or ""), vocab) for m in reversed(history or [])
                if isinstance(m, dict) and m.get("role") == "user" and isinstance(m.get("content"), str)]
     if not earlier:
         return query
