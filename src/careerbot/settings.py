@@ -32,7 +32,7 @@ class Settings:
     k: int = 5
     candidates: int = 50  # per retriever, before fusion
     fusion: str = "convex"  # convex (alpha-weighted normalized scores) | rrf
-    alpha: float = 0.7  # convex weight of the dense score; BM25 gets 1 - alpha
+    alpha: float = 0.55  # convex weight of the dense score; BM25 gets 1 - alpha (tuned: docs/retrieval.md)
     rrf_k: int = 60
     dense_weight: float = 1.0  # RRF weight of the dense list; BM25 gets 1.0
     per_article_cap: int = 3  # diversity: at most this many hits from one article (0 = off)
