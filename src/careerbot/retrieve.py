@@ -141,8 +141,7 @@ def ranked(snapshot: Snapshot, vector: np.ndarray, query: str, settings, k: int,
         raise InvalidArgument(f"mode must be dense, bm25 or hybrid, not {mode!r}")
     candidates = max(settings.candidates, k * 4)
     scored = rank_ids(snapshot, vector, query, mode, candidates, settings)
-    sources = [r.chunk.source for r in snapshot.records]
-    return diversify(scored, sources, k, settings.per_article_cap)
+    return diversify(scored, snapshot.sources, k, settings.per_article_cap)
 
 
 def search(snapshot: Snapshot, embedder, query: str, settings, k: int | None = None,
