@@ -194,6 +194,17 @@ def test_eval_cli_question_table(session_index, tmp_path, capsys):
     assert next(line for line in out.splitlines() if line.startswith("dense")).split()[1:3] == ["100.0%", "100.0%"]
 
 
+def test_refused_input_counts_as_abstention(session_index, tmp_path, capsys):
+    path = tmp_path / "questions.jsonl"
+    rows = [TINY_QUESTIONS[0], {"id": "e1", "question": " \t ", "history": [], "answerable": False,
+                                "facts": [], "sources": [], "kind": "invalid"}]
+    path.write_text("".join(json.dumps(q) + "\n" for q in rows), encoding="utf-8")
+    assert main(["eval", str(path), "--json", "--index", str(session_index), "--modes", "hybrid"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["failures"]["refused"] == ["e1"] and report["abstention_unanswerable"] == 1.0
+    assert report["hit@5"] == 1.0
+
+
 def test_eval_cli_without_an_index_says_how_to_build(tmp_path, capsys):
     path = tmp_path / "questions.jsonl"
     path.write_text(json.dumps(TINY_QUESTIONS[0]) + "\n", encoding="utf-8")

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InvalidArgument
+from .errors import InvalidArgument, InvalidQuery
+from .types import Answer
 
 
 # ----- metrics (linear gain, log2 discount, as pytrec_eval computes them) ---------------------------
@@ -106,14 +107,19 @@ def evaluate_questions(kb, path: str | Path, modes: list[str], progress: bool = 
     per_mode = {m: {"hit@1": [], "hit@5": [], "all@5": []} for m in modes}
     answered = {"facts": [], "citation": [], "markers": [], "abstain_no": [], "abstain_yes": []}
     failures: dict[str, list[str]] = {"hit@1": [], "hit@5": [], "facts": [], "citation": [], "markers": [],
-                                      "false_abstention": [], "missed_abstention": []}
+                                      "false_abstention": [], "missed_abstention": [], "refused": []}
     started = time.perf_counter()
     for row in show(rows, "questions", progress):
-        answer = kb.ask(row["question"], row.get("history") or [])
+        try:
+            answer, refused = kb.ask(row["question"], row.get("history") or []), False
+        except InvalidQuery as exc:  # empty or over-long input: the product refuses, which counts as abstaining
+            answer, refused = Answer(row["question"], str(exc), abstained=True), True
+            failures["refused"].append(row["id"])
         sources = set(row.get("sources") or [])
         if row["answerable"]:
             for mode in modes:
-                top = [h.source for h in kb.search(answer.query or row["question"], k=5, mode=mode)]
+                hits = [] if refused else kb.search(answer.query or row["question"], k=5, mode=mode)
+                top = [h.source for h in hits]
                 per_mode[mode]["hit@1"].append(bool(top) and top[0] in sources)
                 per_mode[mode]["hit@5"].append(bool(sources & set(top)))
                 per_mode[mode]["all@5"].append(sources <= set(top))
