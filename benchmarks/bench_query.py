@@ -206,7 +206,8 @@ def task_scale(payload: dict) -> dict:
 def _ef_sweep(index, qvecs: np.ndarray, truth: np.ndarray, settings) -> list[dict]:
     """Recall@10 and single-query FAISS time for several efSearch values (the knob behind recall)."""
     out = []
-    for ef in sorted({64, 128, 256, 512, settings.hnsw_ef_search}):
+    extra = {1024, 2048} if index.ntotal >= 500_000 else set()
+    for ef in sorted({64, 128, 256, 512, settings.hnsw_ef_search} | extra):
         index.hnsw.efSearch = max(ef, settings.candidates)
         _, found = index.search(qvecs, 10)
         times = []

@@ -29,10 +29,10 @@ SECTIONS = ("build", "update", "query", "scale", "startup", "peer")
 PROFILES = {
     "full": {"build_articles": 40, "build_reps": 4, "peer_articles": 100, "update_sizes": [1000, 250], "update_reps": 3,
              "real": 10_000, "sizes": [1_000, 10_000, 100_000, 1_000_000], "query_rounds": 3, "scale_rounds": 2,
-             "startup_reps": 5},
+             "startup_reps": 5, "peer_reps": 2},
     "quick": {"build_articles": 10, "build_reps": 2, "peer_articles": 10, "update_sizes": [100, 25], "update_reps": 2,
               "real": 1_000, "sizes": [1_000, 10_000, 100_000], "query_rounds": 2, "scale_rounds": 1,
-              "startup_reps": 2},
+              "startup_reps": 2, "peer_reps": 2},
 }
 
 
@@ -67,17 +67,34 @@ def build_corpus(articles: int) -> Path:
 
 
 def run_peer(corpus: Path, profile: dict) -> dict:
-    """careerbot and LlamaIndex each build and query the same corpus in a fresh process."""
-    payload = {"task": "peer_side", "corpus": str(corpus), "rounds": profile["query_rounds"]}
-    ours = run_worker(PY, "bench_build.py", payload)
-    if not PEER_PY.exists():
-        return {"careerbot": ours, "peer": None,
-                "peer_missing": "benchmarks/.venv-peer is missing; see benchmarks/README.md to create it"}
+    """careerbot and LlamaIndex each build and query the same corpus in a fresh process, alternated
+    `peer_reps` times; each side keeps its best build time and query p50 and its largest peak RSS."""
     from common import QUESTIONS
 
-    theirs = run_worker(PEER_PY, "peer_llamaindex.py", {"chunks": ours["chunks_jsonl"], "questions": QUESTIONS,
-                                                         "rounds": profile["query_rounds"], "batch_size": 32})
-    return {"careerbot": ours, "peer": theirs}
+    payload = {"task": "peer_side", "corpus": str(corpus), "rounds": profile["query_rounds"]}
+    if not PEER_PY.exists():
+        return {"careerbot": run_worker(PY, "bench_build.py", payload), "peer": None,
+                "peer_missing": "benchmarks/.venv-peer is missing; see benchmarks/README.md to create it"}
+    runs: dict[str, list] = {"careerbot": [], "peer": []}
+    for _ in range(profile["peer_reps"]):
+        runs["careerbot"].append(run_worker(PY, "bench_build.py", payload))
+        runs["peer"].append(run_worker(PEER_PY, "peer_llamaindex.py", {
+            "chunks": runs["careerbot"][-1]["chunks_jsonl"], "questions": QUESTIONS,
+            "rounds": profile["query_rounds"], "batch_size": 32}))
+    out = {}
+    for side, results in runs.items():
+        best = dict(min(results, key=lambda r: r["build_s"]))
+        best["builds_s"] = [r["build_s"] for r in results]
+        best["query_s"] = min((r["query_s"] for r in results), key=median)
+        best["peak_rss_mb"] = max(r["peak_rss_mb"] for r in results)
+        out[side] = best
+    return out
+
+
+def _startup(index: Path, corpus: Path, profile: dict) -> tuple[dict, dict]:
+    from bench_startup import app_startup, cli_startup
+
+    return cli_startup(index, profile["startup_reps"]), app_startup(index, corpus)
 
 
 def main() -> int:
@@ -122,33 +139,33 @@ def main() -> int:
                      "sections": only, "figures": {}}
     figures = results["figures"]
     corpus, index = real_index()
-    if "build" in only:
-        bcorpus = build_corpus(profile["build_articles"])
-        log("build: full build vs raw encoder")
-        figures["build"] = run_worker(PY, "bench_build.py", {"task": "build", "corpus": str(bcorpus),
-                                                             "reps": profile["build_reps"]})
-    if "update" in only:
-        log("update: one new article on a large generated corpus")
-        figures["update"] = run_worker(PY, "bench_build.py", {"task": "update", "sizes": profile["update_sizes"],
-                                                              "reps": profile["update_reps"]})
-    if "query" in only:
-        log("query: warm search and ask over corpus/")
-        figures["query"] = run_worker(PY, "bench_query.py", {"task": "query", "index": str(index),
-                                                             "rounds": profile["query_rounds"]})
-    if "scale" in only:
-        log(f"scale: search at {profile['sizes']} chunks")
-        figures["scale"] = run_worker(PY, "bench_query.py", {"task": "scale", "real": profile["real"],
-                                                             "sizes": profile["sizes"],
-                                                             "rounds": profile["scale_rounds"]}, timeout=7200)
-    if "startup" in only:
-        from bench_startup import app_startup, cli_startup
-
-        log("start-up: cold careerbot search / ask and the app")
-        figures["startup"] = cli_startup(index, profile["startup_reps"])
-        figures["app"] = app_startup(index, corpus)
-    if "peer" in only:
-        log("peer: LlamaIndex on the same chunks")
-        figures["peer"] = run_peer(build_corpus(profile["peer_articles"]), profile)
+    steps = {
+        "build": lambda: run_worker(PY, "bench_build.py", {"task": "build", "reps": profile["build_reps"],
+                                                           "corpus": str(build_corpus(profile["build_articles"]))}),
+        "update": lambda: run_worker(PY, "bench_build.py", {"task": "update", "sizes": profile["update_sizes"],
+                                                            "reps": profile["update_reps"]}),
+        "query": lambda: run_worker(PY, "bench_query.py", {"task": "query", "index": str(index),
+                                                           "rounds": profile["query_rounds"]}),
+        "scale": lambda: run_worker(PY, "bench_query.py", {"task": "scale", "real": profile["real"],
+                                                           "sizes": profile["sizes"], "rounds": profile["scale_rounds"]},
+                                    timeout=7200),
+        "startup": lambda: _startup(index, corpus, profile),
+        "peer": lambda: run_peer(build_corpus(profile["peer_articles"]), profile),
+    }
+    for section in SECTIONS:
+        if section not in only:
+            continue
+        log(f"{section} …")
+        try:
+            result = steps[section]()
+        except Exception as exc:  # one failing section must not lose the others' figures
+            log(f"{section} failed: {exc}")
+            results.setdefault("errors", {})[section] = str(exc)[-2000:]
+            continue
+        if section == "startup":
+            figures["startup"], figures["app"] = result
+        else:
+            figures[section] = result
     stamp = time.strftime("%Y-%m-%d %H:%M")
     results["measured"] = {section: stamp for section in figures}
     results["seconds"] = time.perf_counter() - started
