@@ -117,8 +117,7 @@ class KnowledgeBase:
         lock = store.acquire_lock(self.index_dir, timeout=0.5)
         try:
             if reuse is not None:  # another writer may have published since we loaded
-                latest = store.read_index(self.index_dir, verify=False)
-                if latest.path != reuse.path:
+                if store.current_version(self.index_dir) != reuse.path:
                     reuse = store.read_index(self.index_dir)
             old_files = (reuse.manifest.get("files", {}) if reuse else {})
             files = list_corpus(corpus)
@@ -182,8 +181,10 @@ class KnowledgeBase:
                 "counts": {"articles": len(file_meta), "chunks": len(records), "units": len(units)},
                 "keyword": {"library": "bm25s", "k1": keyword.retriever.k1, "b": keyword.retriever.b},
             }
-            store.write_index(self.index_dir, manifest, faiss_index, records, units, keyword)
-            self._snapshot = store.read_index(self.index_dir, verify=False)
+            version = store.write_index(self.index_dir, manifest, faiss_index, records, units, keyword)
+            # What was just written is what is in memory: adopt it rather than reading it back.
+            self._snapshot = store.Snapshot(version, store.read_manifest(version), faiss_index, records,
+                                            units, keyword)
         finally:
             lock.release()
         notify(1.0, "done")

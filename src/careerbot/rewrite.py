@@ -12,6 +12,7 @@ import re
 import threading
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .keyword import STOPWORDS, tokenize
 
@@ -76,8 +77,13 @@ FOLLOW_UP_START = re.compile(r"^\s*(and|but|also|so|then|ok|okay|what about|how 
 
 def terms(text: str) -> list[str]:
     """Content terms of a text: stemmed keyword tokens with 'machine learning' folded into 'ml'."""
+    return list(_terms(text))
+
+
+@lru_cache(maxsize=8192)  # the same passages are scored on every question; tokenizing them is pure
+def _terms(text: str) -> tuple[str, ...]:
     text = re.sub(r"(?<=\w)['’]s\b", "", text)  # possessives: "engineer’s" is "engineer"
-    return tokenize(re.sub(r"machine[\s-]+learning", "ML", text, flags=re.I))
+    return tuple(tokenize(re.sub(r"machine[\s-]+learning", "ML", text, flags=re.I)))
 
 
 def content_terms(question: str) -> list[str]:
@@ -124,11 +130,16 @@ class RoleMention:
 
 def roles(text: str) -> list[RoleMention]:
     """Job-title mentions ('data scientist', 'lead ML engineers', 'researchers'), in order of appearance."""
+    return list(_roles(text))
+
+
+@lru_cache(maxsize=8192)
+def _roles(text: str) -> tuple[RoleMention, ...]:
     found = []
     for match in ROLE.finditer(text):
         stems = set(terms(match.group(0)))
         found.append(RoleMention(match.group(0), frozenset(stems - SENIORITY), frozenset(stems & SENIORITY)))
-    return found
+    return tuple(found)
 
 
 def role_fit(asked: RoleMention, context: list[RoleMention]) -> float:
