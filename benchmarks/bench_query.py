@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from careerbot.index import ef_search_for
+
 from common import QUESTIONS, WORK, generated_questions, log, median, peak_rss_mb, percentile
 
 
@@ -215,7 +217,7 @@ def _ef_sweep(index, qvecs: np.ndarray, truth: np.ndarray, settings) -> list[dic
             t = time.perf_counter(); index.search(v.reshape(1, -1), settings.candidates); times.append(time.perf_counter() - t)
         out.append({"ef_search": index.hnsw.efSearch, "faiss_p50_ms": median(times) * 1000,
                     "recall_at_10": float(np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth)]))})
-    index.hnsw.efSearch = settings.hnsw_ef_search
+    index.hnsw.efSearch = ef_search_for(index.ntotal, settings.hnsw_ef_search)
     return out
 
 
@@ -238,7 +240,7 @@ def _cached_faiss(n: int, kind: str, vectors: np.ndarray, settings, payload: dic
                                  settings.hnsw_ef_construction, settings.hnsw_ef_search)
         faiss.write_index(index, str(path))
     if hasattr(index, "hnsw"):
-        index.hnsw.efSearch = settings.hnsw_ef_search
+        index.hnsw.efSearch = ef_search_for(index.ntotal, settings.hnsw_ef_search)
     return index, path.stat().st_size, cached
 
 

@@ -167,3 +167,16 @@ def test_open_or_build_creates_then_updates(tmp_path, session_corpus, settings):
     kb = KnowledgeBase.open_or_build(corpus, tmp_path / "index", settings)
     assert kb.info()["counts"]["articles"] == 2
     assert kb.diff(corpus).is_current
+
+
+def test_hnsw_search_breadth_widens_only_for_very_large_indexes():
+    from careerbot.index import ef_search_for, make_faiss_index
+    import numpy as np
+
+    assert ef_search_for(100_000, 256) == 256
+    assert ef_search_for(1_000_000, 256) == 2000
+    assert ef_search_for(50_000_000, 256) == 4096
+    vectors = np.eye(8, dtype=np.float32)
+    index = make_faiss_index(vectors, "hnsw", 50_000, 8, 40, 300)
+    assert index.hnsw.efSearch == 300 and index.ntotal == 8
+    assert make_faiss_index(vectors, "auto", 50_000, 8, 40, 300).__class__.__name__ == "IndexFlatIP"
