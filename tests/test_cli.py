@@ -59,3 +59,11 @@ def test_console_script_help_does_not_import_heavy_libraries():
             "print(sorted(m for m in ('torch', 'gradio', 'faiss', 'sentence_transformers') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
     assert out.strip().endswith("[]")
+
+
+def test_undecodable_question_bytes_are_printed_not_crashed_on(session_index, capsys):
+    # A lone surrogate is what Python makes of undecodable argv bytes (found by Hypothesis).
+    assert main(["ask", "\ud8000", "--json", "--index", str(session_index)]) in (0, 2)
+    out = capsys.readouterr().out
+    if out:
+        json.loads(out)

@@ -180,3 +180,18 @@ def test_hnsw_search_breadth_widens_only_for_very_large_indexes():
     index = make_faiss_index(vectors, "hnsw", 50_000, 8, 40, 300)
     assert index.hnsw.efSearch == 300 and index.ntotal == 8
     assert make_faiss_index(vectors, "auto", 50_000, 8, 40, 300).__class__.__name__ == "IndexFlatIP"
+
+
+def test_unicode_line_separators_in_passages_survive_the_chunk_store(writable, settings):
+    # str.splitlines() breaks on U+2028, \x85 and \x1c; the chunk store must not (found by Hypothesis).
+    import dataclasses
+
+    from careerbot import index as store
+
+    _, index = writable
+    snapshot = store.read_index(index)
+    odd = dataclasses.replace(snapshot.records[0].chunk, text="pay\u2028per year\x85in\x1cthis survey")
+    records = [dataclasses.replace(snapshot.records[0], chunk=odd), *snapshot.records[1:]]
+    store.write_index(index, snapshot.manifest, snapshot.faiss_index, records, snapshot.unit_vectors,
+                      snapshot.keyword)
+    assert store.read_index(index).records[0].chunk.text == "pay\u2028per year\x85in\x1cthis survey"

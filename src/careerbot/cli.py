@@ -19,6 +19,9 @@ from .settings import Settings
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    for name in ("query", "question"):  # undecodable argv bytes arrive as lone surrogates; they cannot be printed
+        if isinstance(getattr(args, name, None), str):
+            setattr(args, name, getattr(args, name).encode("utf-8", "replace").decode("utf-8"))
     logging.basicConfig(level=logging.WARNING, format="careerbot: warning: %(message)s", stream=sys.stderr)
     if not getattr(args, "handler", None):
         parser.print_help()

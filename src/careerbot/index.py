@@ -229,7 +229,8 @@ def read_version(version: Path, verify: bool = True) -> Snapshot:
     try:
         faiss_index = faiss.read_index(str(version / "vectors.faiss"))
         records = [_record_from_json(json.loads(line))
-                   for line in (version / "chunks.jsonl").read_text(encoding="utf-8").splitlines() if line]
+                   # split on "\n" only: passages may hold U+2028 or \x85, which splitlines() breaks on
+                   for line in (version / "chunks.jsonl").read_text(encoding="utf-8").split("\n") if line]
         unit_vectors = np.load(version / "units.npy", allow_pickle=False)
         keyword = KeywordIndex.load(version / "keyword", len(records))
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
