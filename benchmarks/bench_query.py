@@ -191,6 +191,7 @@ def task_scale(payload: dict) -> dict:
             # retrieve.search rebuilds this list of every chunk's source on every query (for diversify).
             t = time.perf_counter(); [r.chunk.source for r in snapshot.records]; src.append(time.perf_counter() - t)
         entry = {"chunks": n, "vectors": kind, "index": "hnsw" if approximate else "flat", "mode": mode,
+                 "ef_search": int(index.hnsw.efSearch) if approximate else None,
                  "recall_at_10": recall if approximate else 1.0, "index_build_s": index_s, "index_cached": cached,
                  "keyword_build_s": keyword_s, "encode": stats(enc), "search": stats(full),
                  "faiss": stats(dense), "bm25": stats(kw) if kw else None,

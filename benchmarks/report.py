@@ -143,7 +143,8 @@ def render(results: dict) -> str:
                   "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for e in f["scale"]["sizes"]:
             build = f"{e['index_build_s']:.1f}" + (" (cached)" if e.get("index_cached") else "")
-            lines.append(f"| {e['chunks']:,} | {e['vectors']} | {e['index']} ({e['mode']}) | {e['search']['p50_ms']:.1f} | "
+            kind = f"{e['index']} efSearch {e['ef_search']}" if e.get("ef_search") else e["index"]
+            lines.append(f"| {e['chunks']:,} | {e['vectors']} | {kind} ({e['mode']}) | {e['search']['p50_ms']:.1f} | "
                          f"{e['search']['p95_ms']:.1f} | {e['encode']['p50_ms']:.1f} | {e['faiss']['p50_ms']:.2f} | "
                          f"{_fmt(e['bm25']['p50_ms'] if e.get('bm25') else None, 1)} | "
                          f"{e['recall_at_10']:.3f} | {build} | {e['faiss_bytes_per_chunk']:.0f} |")
