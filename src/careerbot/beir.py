@@ -17,7 +17,7 @@ import numpy as np
 from . import index as store
 from .errors import InvalidArgument
 from .evaluate import lines, score_run, show
-from .index import Snapshot
+from .index import Snapshot, sha256_file
 from .keyword import B, K1, KeywordIndex, tokenize
 from .retrieve import clean_query, ranked
 from .types import Chunk
@@ -28,14 +28,6 @@ CORPUS_RECIPE = "title + ' ' + text"  # what each BEIR document is embedded and 
 def cache_dir() -> Path:
     """Where corpus embeddings are kept between runs: $XDG_CACHE_HOME/careerbot/eval."""
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "careerbot" / "eval"
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def corpus_vectors(embedder, texts: list[str], corpus_sha: str, progress: bool) -> tuple[np.ndarray, float, bool]:
@@ -106,7 +98,7 @@ def load_beir(folder: str | Path, split: str = "test") -> BeirData:
     if not doc_ids or not queries:
         raise InvalidArgument(f"{folder} has no documents or no judged {split} queries")
     return BeirData(folder.resolve().name, doc_ids, titles, texts, queries,
-                    {q: qrels[q] for q in queries}, file_sha256(paths["corpus.jsonl"]))
+                    {q: qrels[q] for q in queries}, sha256_file(paths["corpus.jsonl"]))
 
 
 def beir_snapshot(data: BeirData, vectors: np.ndarray, token_lists: list[list[str]],

@@ -129,7 +129,7 @@ def write_index(index_dir: Path, manifest: dict[str, Any], faiss_index, records:
     keyword.save(tmp / "keyword")
     files = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
     manifest = dict(manifest, format_version=FORMAT_VERSION,
-                    checksums={f: _sha256(tmp / f) for f in files},
+                    checksums={f: sha256_file(tmp / f) for f in files},
                     sizes={f: (tmp / f).stat().st_size for f in files})
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
     _fsync_tree(tmp)
@@ -224,7 +224,7 @@ def read_version(version: Path, verify: bool = True) -> Snapshot:
             raise CorruptIndex(f"{path} is missing; {REBUILD_HINT}")
         if path.stat().st_size != sizes[artifact]:
             raise CorruptIndex(f"{path} has the wrong size (truncated or replaced); {REBUILD_HINT}")
-        if verify and _sha256(path) != manifest.get("checksums", {}).get(artifact):
+        if verify and sha256_file(path) != manifest.get("checksums", {}).get(artifact):
             raise CorruptIndex(f"{path} does not match its checksum (corrupted); {REBUILD_HINT}")
     try:
         faiss_index = faiss.read_index(str(version / "vectors.faiss"))
@@ -278,7 +278,8 @@ def _record_from_json(data: dict[str, Any]) -> ChunkRecord:
     return ChunkRecord(chunk, tuple(data["terms"]), int(data["unit_start"]), int(data["unit_count"]))
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """sha256 of a file, read in 1 MiB blocks (index artifacts and eval corpora can be large)."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
