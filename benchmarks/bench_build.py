@@ -102,8 +102,9 @@ def _base_index(articles: int, settings) -> tuple[Path, Path, float | None]:
     for extra in sorted(corpus.glob("gen_*.txt"))[articles:]:
         extra.unlink()
     try:
-        KnowledgeBase.load(index, settings, corpus=corpus)
-        return corpus, index, None
+        kb = KnowledgeBase.load(index, settings, corpus=corpus)
+        if "scanned_ns" in kb.snapshot.manifest:  # else written before manifests kept file sizes and mtimes,
+            return corpus, index, None           # so every update would re-read the corpus once: rebuild it
     except CareerbotError:
         pass
     big = WORK / "update" / "index-1000"

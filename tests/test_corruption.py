@@ -51,8 +51,12 @@ def reseal(version: Path) -> None:
     write_manifest(version, manifest)
 
 
-def keyword_file(version: Path) -> Path:
-    return sorted((version / "keyword").glob("*.npy"))[0]
+KEYWORD_FILES = {"keyword": "data.csc.index.npy",  # bm25s's score matrix
+                 "keyword counts": "counts.indptr.npy"}  # the term counts updates derive it from
+
+
+def keyword_file(version: Path, name: str = "keyword") -> Path:
+    return version / "keyword" / KEYWORD_FILES[name]
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +84,7 @@ def swap_in(name: str):
 
 def truncate(name: str):
     def tamper(version: Path, other: Path) -> None:
-        path = keyword_file(version) if name == "keyword" else version / name
+        path = keyword_file(version, name) if name in KEYWORD_FILES else version / name
         data = path.read_bytes()
         path.write_bytes(data[: len(data) // 2])
     return tamper
@@ -88,7 +92,7 @@ def truncate(name: str):
 
 def zero(name: str, lie: bool = False):
     def tamper(version: Path, other: Path) -> None:
-        path = keyword_file(version) if name == "keyword" else version / name
+        path = keyword_file(version, name) if name in KEYWORD_FILES else version / name
         path.write_bytes(b"\x00" * path.stat().st_size)
         if lie:
             reseal(version)
@@ -157,9 +161,9 @@ def half_written(version: Path, other: Path) -> None:
 
 
 CORRUPT_CASES = {
-    **{f"truncated {n}": truncate(n) for n in (*ARTIFACTS, "keyword")},
-    **{f"zeroed {n}": zero(n) for n in (*ARTIFACTS, "keyword", "manifest.json")},
-    **{f"zeroed {n}, manifest resealed": zero(n, lie=True) for n in (*ARTIFACTS, "keyword")},
+    **{f"truncated {n}": truncate(n) for n in (*ARTIFACTS, *KEYWORD_FILES)},
+    **{f"zeroed {n}": zero(n) for n in (*ARTIFACTS, *KEYWORD_FILES, "manifest.json")},
+    **{f"zeroed {n}, manifest resealed": zero(n, lie=True) for n in (*ARTIFACTS, *KEYWORD_FILES)},
     **{f"{n} swapped from another index, manifest resealed": swap_in(n) for n in (*ARTIFACTS, "keyword")},
     "chunks.jsonl and units.npy swapped": lambda v, o: (
         os.rename(v / "units.npy", v / "tmp"), os.rename(v / "chunks.jsonl", v / "units.npy"),

@@ -32,7 +32,7 @@ from careerbot import KnowledgeBase
 from careerbot.chunk import split_units
 from careerbot.embed import Embedder
 from careerbot.errors import IndexNotFound
-from careerbot.ingest import file_hash, list_corpus
+from careerbot.corpus import file_hash, list_corpus
 
 from conftest import CORPUS, DS_VS_LEAD, MLE_VS_LEAD, RS_VS_LEAD
 

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from careerbot.errors import UnsupportedFile
-from careerbot.ingest import decode_bytes, html_to_markdown, list_corpus, parse_file, parse_text, repair_mojibake
+from careerbot.corpus import list_corpus
+from careerbot.ingest import decode_bytes, html_to_markdown, parse_file, parse_text, repair_mojibake
 
 from conftest import CORPUS, DS_VS_LEAD, MLE_VS_LEAD, RESEARCHER_VS_ENGINEER, RS_VS_LEAD
 

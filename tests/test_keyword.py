@@ -1,6 +1,8 @@
 """The BM25 keyword index: tokenizer, scoring, persistence with the FAISS index and incremental updates."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -77,6 +79,51 @@ def test_keyword_index_save_and_load_round_trip(tmp_path):
 
 
 # ----- in the knowledge base ---------------------------------------------------------------------
+def _paragraph_tokens() -> list[list[str]]:
+    """Token lists of every paragraph of the shipped articles: a real vocabulary, no model needed."""
+    corpus = Path(__file__).resolve().parent.parent / "corpus"
+    return [tokenize(block) for path in sorted(corpus.glob("*.txt"))
+            for block in path.read_text(encoding="utf-8").split("\n\n") if block.strip()]
+
+
+QUERIES = ("lead machine learning engineer salary", "do I need a PhD research scientist",
+           "Python SQL Tableau skills", "CircleCI Jenkins deployment", "glassdoor 153,000")
+
+
+def test_bm25_scores_equal_bm25s_indexing_the_same_tokens():
+    import bm25s
+
+    docs = _paragraph_tokens()
+    ours = KeywordIndex.build(docs)
+    theirs = bm25s.BM25(k1=K1, b=B, method="lucene")
+    theirs.index([d or ["\x00empty"] for d in docs], show_progress=False)
+    assert len(docs) > 100
+    for query in QUERIES:
+        known = [t for t in tokenize(query) if t in theirs.vocab_dict]
+        np.testing.assert_allclose(ours.scores(tokenize(query)), theirs.get_scores(known), rtol=1e-5, atol=1e-6)
+
+
+def test_extending_a_saved_index_equals_building_it_from_scratch(tmp_path):
+    docs = _paragraph_tokens()
+    KeywordIndex.build(docs[:60]).save(tmp_path / "kw")
+    loaded = KeywordIndex.load(tmp_path / "kw", 60)  # counts come from disk, as in an update
+    kept = [i for i in range(60) if i % 3]  # a changed article drops some documents, in the middle too
+    extended = loaded.extended(kept, docs[60:])
+    scratch = KeywordIndex.build([docs[i] for i in kept] + docs[60:])
+    assert extended.size == scratch.size == len(kept) + len(docs) - 60
+    for query in QUERIES:
+        np.testing.assert_allclose(extended.scores(tokenize(query)), scratch.scores(tokenize(query)),
+                                   rtol=1e-5, atol=1e-7)
+    assert extended.top(tokenize("salary"), 3) == scratch.top(tokenize("salary"), 3)
+
+
+def test_an_index_saved_without_term_counts_cannot_be_extended_silently(tmp_path):
+    KeywordIndex.build(_paragraph_tokens()[:10]).save(tmp_path / "kw")
+    (tmp_path / "kw" / "counts.data.npy").unlink()
+    with pytest.raises(OSError):  # kb falls back to counting every record's stored terms
+        KeywordIndex.load(tmp_path / "kw", 10).extended([0, 1], [["new"]])
+
+
 def test_keyword_search_finds_circleci_in_the_tools_chunk(kb):
     hits = kb.search("CircleCI", k=3, mode="bm25")
     assert hits[0].source == RS_VS_LEAD and "CircleCI" in hits[0].text

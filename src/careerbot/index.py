@@ -113,8 +113,12 @@ def acquire_lock(index_dir: Path, timeout: float = 0.0):
 
 
 def write_index(index_dir: Path, manifest: dict[str, Any], faiss_index, records: list[ChunkRecord],
-                unit_vectors: np.ndarray, keyword: KeywordIndex) -> Path:
-    """Write a complete new version and make it live atomically. Call with the writers' lock held."""
+                unit_vectors: np.ndarray, keyword: KeywordIndex, stored: Snapshot | None = None) -> Path:
+    """Write a complete new version and make it live atomically. Call with the writers' lock held.
+
+    When `records` begin with every record of the `stored` version, unchanged and in order (an update
+    that only adds articles), its chunk store is copied as bytes and only the new records are serialized.
+    """
     import faiss
 
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -122,8 +126,12 @@ def write_index(index_dir: Path, manifest: dict[str, Any], faiss_index, records:
     tmp = index_dir / f".tmp-{name}"
     tmp.mkdir()
     faiss.write_index(faiss_index, str(tmp / "vectors.faiss"))
-    with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as out:
-        for record in records:
+    start = 0
+    if stored is not None and records[:len(stored.records)] == stored.records:
+        shutil.copyfile(stored.path / "chunks.jsonl", tmp / "chunks.jsonl")
+        start = len(stored.records)
+    with open(tmp / "chunks.jsonl", "a" if start else "w", encoding="utf-8") as out:
+        for record in records[start:]:
             out.write(json.dumps(_record_to_json(record), ensure_ascii=False) + "\n")
     np.save(tmp / "units.npy", np.ascontiguousarray(unit_vectors, dtype=np.float32))
     keyword.save(tmp / "keyword")

@@ -4,7 +4,6 @@ Usage: article = parse_file(Path("corpus/a.txt"), root=Path("corpus"))
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from dataclasses import dataclass
@@ -12,12 +11,12 @@ from pathlib import Path
 
 import ftfy
 
+from .corpus import SUPPORTED_SUFFIXES
 from .errors import UnsupportedFile
 from .html_text import html_to_markdown
 from .types import Article, Section
 
 log = logging.getLogger("careerbot")
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
 
 BULLET = re.compile(r"^\s*(?:[•\-*–·▪●]|\d{1,2}[.)])\s+")
 DATE = re.compile(
@@ -44,30 +43,6 @@ class Block:
     text: str = ""
     items: tuple[str, ...] = ()
     explicit: bool = False  # heading marked up in the source (markdown #, html <h2>)
-
-
-def file_hash(path: Path) -> str:
-    """sha256 of a file's bytes, used to detect new and changed articles."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def list_corpus(root: Path) -> list[Path]:
-    """Supported article files under root, sorted; never follows links out of root."""
-    root = root.resolve()
-    files = []
-    for path in sorted(root.rglob("*")):
-        if path.suffix.lower() in SUPPORTED_SUFFIXES and path.is_file():
-            if path.is_symlink() and not path.resolve().is_relative_to(root):
-                continue
-            files.append(path)
-    return files
-
-
-def links_out_of(root: Path) -> list[str]:
-    """Links under root that point outside it, relative to root: never followed, but worth a warning."""
-    root = root.resolve()
-    return [str(p.relative_to(root)) for p in sorted(root.rglob("*"))
-            if p.is_symlink() and not p.resolve().is_relative_to(root)]
 
 
 def decode_bytes(data: bytes, name: str = "file") -> str:

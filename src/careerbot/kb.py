@@ -21,7 +21,8 @@ import numpy as np
 from . import index as store
 from .chunk import Chunker, chunk_article, split_units
 from .errors import EmptyCorpus, StaleIndex, UnsupportedFile
-from .ingest import file_hash, links_out_of, list_corpus, parse_file
+from .corpus import scan_corpus
+from .ingest import parse_file
 from .keyword import KeywordIndex, keyword_terms
 from .settings import Settings
 from .types import Answer, Chunk, Hit, UpdateReport
@@ -120,23 +121,25 @@ class KnowledgeBase:
                 if store.current_version(self.index_dir) != reuse.path:
                     reuse = store.read_index(self.index_dir)
             old_files = (reuse.manifest.get("files", {}) if reuse else {})
-            files = list_corpus(corpus)
-            notify(0.0, f"reading {len(files)} file(s)")
-            hashes = {str(p.relative_to(corpus.resolve())): file_hash(p)
-                      for p in (f.resolve() for f in files)}
+            old_skipped = reuse.manifest.get("skipped", {}) if reuse else {}
+            # An update reads only files whose size or mtime changed; a build reads them all.
+            scan = scan_corpus(corpus, {**old_skipped, **old_files}, _scanned_ns(reuse.manifest)) if reuse \
+                else scan_corpus(corpus)
+            notify(0.0, f"read {scan.reread} of {len(scan.files)} file(s)")
+            found = {f.source: f for f in scan.files}
+            hashes = scan.hashes()
             keep = {s for s, h in hashes.items() if old_files.get(s, {}).get("sha256") == h}
             # Files skipped last time, unchanged since and under the same size limit are not retried (and
             # do not force a rewrite); `index build` retries everything.
-            old_skipped = reuse.manifest.get("skipped", {}) if reuse else {}
             limit = self.settings.max_file_bytes
-            bad = {s: old_skipped[s] for s, h in hashes.items()
+            bad = {s: {**old_skipped[s], **found[s].meta()} for s, h in hashes.items()
                    if old_skipped.get(s, {}).get("sha256") == h and old_skipped[s].get("max_file_bytes") == limit}
             todo = [s for s in sorted(hashes) if s not in keep and s not in bad]
             embedder = self.embedder()
             chunker = Chunker.from_settings(self.settings, fits=embedder.fits)
             new_chunks: list[Chunk] = []
             skipped, file_meta = [meta["reason"] for _, meta in sorted(bad.items())], {}
-            for name in links_out_of(corpus):
+            for name in scan.links_out:
                 log.warning("skipped %s: it links outside the corpus", name)
                 skipped.append(f"{name}: links outside the corpus; skipped")
             for source in todo:
@@ -145,11 +148,11 @@ class KnowledgeBase:
                 except UnsupportedFile as exc:
                     log.warning("skipped %s", exc)
                     skipped.append(str(exc))
-                    bad[source] = {"sha256": hashes[source], "reason": str(exc), "max_file_bytes": limit}
+                    bad[source] = {**found[source].meta(), "reason": str(exc), "max_file_bytes": limit}
                     continue
                 chunks = chunk_article(article, chunker)
                 new_chunks.extend(chunks)
-                file_meta[source] = {"sha256": hashes[source], "title": article.title, "date": article.date,
+                file_meta[source] = {**found[source].meta(), "title": article.title, "date": article.date,
                                      "byline": article.byline, "chunks": len(chunks)}
             removed = set(old_files) - set(hashes)
             if reuse is not None and not todo and not removed:
@@ -164,24 +167,24 @@ class KnowledgeBase:
             notify(0.1, f"embedding {len(new_chunks)} new chunk(s)")
             records, vectors, units = self._assemble(reuse, kept_records, new_chunks, embedder, notify)
             for source in keep:
-                file_meta[source] = old_files[source]
+                file_meta[source] = {**old_files[source], **found[source].meta()}
             notify(0.95, "writing the index")
             faiss_index = store.make_faiss_index(vectors, self.settings.index_type, self.settings.exact_threshold,
                                                  self.settings.hnsw_m, self.settings.hnsw_ef_construction,
                                                  self.settings.hnsw_ef_search)
-            keyword = KeywordIndex.build([list(r.terms) for r in records])
+            keyword = _keyword_index(reuse, kept_records, records)
             manifest = {
                 "model": self.settings.model, "dimension": embedder.dimension,
                 "max_tokens": embedder.max_tokens, "chunker": self.settings.chunker_fingerprint(),
                 "index_type": "hnsw" if hasattr(faiss_index, "hnsw") else "flat",
                 "hnsw_ef_search": self.settings.hnsw_ef_search,
                 "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "corpus": str(corpus), "files": dict(sorted(file_meta.items())),
+                "corpus": str(corpus), "scanned_ns": scan.scanned_ns, "files": dict(sorted(file_meta.items())),
                 "skipped": dict(sorted(bad.items())),
                 "counts": {"articles": len(file_meta), "chunks": len(records), "units": len(units)},
                 "keyword": {"library": "bm25s", "k1": keyword.retriever.k1, "b": keyword.retriever.b},
             }
-            version = store.write_index(self.index_dir, manifest, faiss_index, records, units, keyword)
+            version = store.write_index(self.index_dir, manifest, faiss_index, records, units, keyword, reuse)
             # What was just written is what is in memory: adopt it rather than reading it back.
             self._snapshot = store.Snapshot(version, store.read_manifest(version), faiss_index, records,
                                             units, keyword)
@@ -263,11 +266,11 @@ class KnowledgeBase:
 
     def diff(self, corpus: str | Path) -> CorpusDiff:
         """How the corpus differs from what the index was built from."""
-        corpus = Path(corpus).resolve()
-        indexed = self._snapshot.manifest.get("files", {})
-        current = {str(p.resolve().relative_to(corpus)): file_hash(p) for p in list_corpus(corpus)} \
+        corpus, manifest = Path(corpus), self._snapshot.manifest
+        indexed = manifest.get("files", {})
+        skipped = manifest.get("skipped", {})  # unreadable files are not new each time
+        current = scan_corpus(corpus, {**skipped, **indexed}, _scanned_ns(manifest)).hashes() \
             if corpus.is_dir() else {}
-        skipped = self._snapshot.manifest.get("skipped", {})  # unreadable files are not new each time
         current_bad = {s for s in current if s not in indexed and skipped.get(s, {}).get("sha256") == current[s]}
         return CorpusDiff(
             added=tuple(sorted(set(current) - set(indexed) - current_bad)),
@@ -299,6 +302,24 @@ class KnowledgeBase:
         if self.settings.progress == "auto":
             return sys.stderr.isatty()
         return self.settings.progress == "on"
+
+
+def _keyword_index(reuse, kept_records, records) -> KeywordIndex:
+    """BM25 over `records` (kept ones first): derived from the live index's stored term counts when it has
+    them, so only new chunks are counted; otherwise counted from every record's stored terms."""
+    if reuse is not None:
+        try:
+            return reuse.keyword.extended([reuse.by_id[r.chunk.chunk_id] for r in kept_records],
+                                          [list(r.terms) for r in records[len(kept_records):]])
+        except (OSError, ValueError, KeyError, IndexError) as exc:  # e.g. an index written before counts were kept
+            log.info("recounting keyword terms (%s)", exc)
+    return KeywordIndex.build([list(r.terms) for r in records])
+
+
+def _scanned_ns(manifest: dict) -> int:
+    """When the scan behind a manifest started (0, trusting nothing, when it is missing or malformed)."""
+    value = manifest.get("scanned_ns")
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _describe(diff: CorpusDiff) -> str:
