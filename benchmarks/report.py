@@ -166,7 +166,7 @@ def render(results: dict) -> str:
         b = f["build"]
         rows.append(f"| full build, {b['articles']} articles | runs {', '.join(f'{x:.1f}' for x in b['builds_s'])} s "
                     f"(raw encoder {b['raw_total_s']:.1f} s median); "
-                    f"chunking alone {b['chunking_s']:.1f} s; {b['unique_units']} distinct of {b['units']} sentences; "
+                    f"chunking alone {b['chunking_s']:.1f} s; {b['unique_units']} distinct of {b['units']} sentences (each embedded once); "
                     f"{b['index_bytes'] / b['chunks']:,.0f} index bytes/chunk |")
     if "update" in f:
         for u in f["update"]["sizes"]:

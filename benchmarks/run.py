@@ -66,6 +66,14 @@ def build_corpus(articles: int) -> Path:
     return corpus
 
 
+def _batch_size() -> int:
+    """careerbot's configured encoder batch size: the peer embeds with the same one."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from careerbot.settings import Settings
+
+    return Settings.from_env().batch_size
+
+
 def run_peer(corpus: Path, profile: dict) -> dict:
     """careerbot and LlamaIndex each build and query the same corpus in a fresh process, alternated
     `peer_reps` times; each side keeps its best build time and query p50 and its largest peak RSS."""
@@ -80,7 +88,7 @@ def run_peer(corpus: Path, profile: dict) -> dict:
         runs["careerbot"].append(run_worker(PY, "bench_build.py", payload))
         runs["peer"].append(run_worker(PEER_PY, "peer_llamaindex.py", {
             "chunks": runs["careerbot"][-1]["chunks_jsonl"], "questions": QUESTIONS,
-            "rounds": profile["query_rounds"], "batch_size": 32}))
+            "rounds": profile["query_rounds"], "batch_size": _batch_size()}))
     out = {}
     for side, results in runs.items():
         best = dict(min(results, key=lambda r: r["build_s"]))

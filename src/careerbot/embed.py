@@ -63,11 +63,25 @@ class Embedder:
         """Embed texts as unit-length float32 rows; shows a progress bar when asked."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if len(texts) <= SMALL_INPUT and hasattr(self.model, "preprocess") \
+                and not getattr(self.model, "default_prompt_name", None):  # encode() would add a prompt
+            return self._encode_small(texts)
         with _torch_threads(1 if len(texts) <= SMALL_INPUT else self.threads, self.threads):
             vectors = self.model.encode(texts, batch_size=batch_size or self.batch_size,
                                         show_progress_bar=progress, convert_to_numpy=True,
                                         normalize_embeddings=True)
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def _encode_small(self, texts: list[str]) -> np.ndarray:
+        """A query or two straight through the model's modules, as one padded batch: the same vectors as
+        model.encode (its pooling masks the padding) without its per-call bookkeeping, ~1 ms of ~15."""
+        import torch
+
+        with _torch_threads(1, self.threads), torch.inference_mode():
+            output = self.model.forward(self.model.preprocess(texts))["sentence_embedding"]
+        vectors = output.float().numpy()
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
 
     def token_count(self, text: str) -> int:
         """Word pieces the model sees for text, including its special tokens."""

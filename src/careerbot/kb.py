@@ -202,11 +202,11 @@ class KnowledgeBase:
     def _assemble(self, reuse, kept_records, new_chunks, embedder, notify):
         """Kept records keep their vectors; only new chunks (and their sentences) are embedded."""
         show = self._show_progress()
-        new_vectors = embedder.encode([c.embed_text for c in new_chunks], progress=show)
+        new_vectors = _encode_distinct(embedder, [c.embed_text for c in new_chunks], show)
         new_units = [split_units(c.text) for c in new_chunks]
         flat_units = [u for units in new_units for u in units]
         notify(0.6, f"embedding {len(flat_units)} sentence(s)")
-        new_unit_vectors = embedder.encode(flat_units, progress=show)
+        new_unit_vectors = _encode_distinct(embedder, flat_units, show)
         old_vectors = store.all_vectors(reuse.faiss_index) if reuse else None
         records, vectors, unit_blocks, unit_start = [], [], [], 0
         for record in kept_records:
@@ -302,6 +302,17 @@ class KnowledgeBase:
         if self.settings.progress == "auto":
             return sys.stderr.isatty()
         return self.settings.progress == "on"
+
+
+def _encode_distinct(embedder, texts: list[str], progress: bool) -> np.ndarray:
+    """Vectors for texts, embedding each distinct text once: overlapping chunks share sentences (about 10%
+    of a build's sentences repeat), and a repeat gets the very same vector anyway."""
+    distinct = list(dict.fromkeys(texts))
+    vectors = embedder.encode(distinct, progress=progress)
+    if len(distinct) == len(texts):
+        return vectors
+    row = {text: i for i, text in enumerate(distinct)}
+    return vectors[[row[text] for text in texts]]
 
 
 def _keyword_index(reuse, kept_records, records) -> KeywordIndex:
