@@ -42,7 +42,8 @@ def _texts(kb) -> tuple[list[str], list[str]]:
 def task_build(payload: dict) -> dict:
     from careerbot import KnowledgeBase
     from careerbot.chunk import Chunker, chunk_article
-    from careerbot.ingest import list_corpus, parse_file
+    from careerbot.corpus import list_corpus
+    from careerbot.ingest import parse_file
 
     settings = _settings()
     embedder = _warm_embedder(settings)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from careerbot.embed import SMALL_INPUT, Embedder
+from careerbot.embed import SMALL_INPUT, Embedder, ThreadChooser
 
 TEXTS = [
     "what does a lead ML engineer earn?",
@@ -65,3 +65,47 @@ def test_a_build_embeds_each_distinct_sentence_once(tmp_path, settings, embedder
     vectors = [v for record in kb.snapshot.records
                for unit, v in zip(*kb.chunk_units(record.chunk.chunk_id)) if unit == shared]
     assert len(vectors) == 2 and np.array_equal(vectors[0], vectors[1])
+
+
+# ----- threads for a query: measured, not guessed (timings below are given, so the logic is exact) -------
+def _run(chooser: ThreadChooser, cost: dict[int, float], calls: int) -> list[int]:
+    picked = []
+    for _ in range(calls):
+        threads = chooser.pick()
+        chooser.record(threads, cost[threads])
+        picked.append(threads)
+    return picked
+
+
+def test_idle_cores_get_every_thread_and_one_thread_is_still_probed_now_and_then():
+    chooser = ThreadChooser(2, explore_every=8)
+    picked = _run(chooser, {1: 0.0145, 2: 0.013}, 64)
+    assert picked[:2] == [1, 2]  # both timed first
+    assert chooser.best() == 2
+    # then only probes use one thread, at calls 8, 16, 32 and 64: each lost, so the next waits twice as long
+    assert [i + 1 for i, n in enumerate(picked) if n == 1] == [1, 8, 16, 32, 64]
+
+
+def test_a_busy_machine_settles_on_one_thread_and_probes_ever_more_rarely():
+    chooser = ThreadChooser(2, explore_every=8)
+    picked = _run(chooser, {1: 0.017, 2: 0.480}, 400)
+    assert chooser.best() == 1
+    probes = [i for i, n in enumerate(picked) if n == 2][1:]  # after the first trial
+    assert len(probes) <= 6 and chooser.explore_every > 8  # 8, 16, 32, 64, 128, 256: back-off doubles
+    assert all(later - earlier >= 8 for earlier, later in zip(probes, probes[1:]))
+
+
+def test_the_choice_follows_the_machine_when_it_changes():
+    chooser = ThreadChooser(2, explore_every=4)
+    _run(chooser, {1: 0.017, 2: 0.480}, 40)  # busy
+    assert chooser.best() == 1
+    quiet = _run(chooser, {1: 0.0145, 2: 0.013}, 400)  # the other process is gone
+    first_probe = quiet.index(2)
+    assert first_probe < 400 - 100 and chooser.best() == 2
+    assert quiet[first_probe + 1] == 2  # one winning probe was enough to switch back
+    assert quiet[first_probe:].count(1) <= 7  # probes of one thread at 4, 8, 16, … calls apart
+
+
+def test_one_configured_thread_means_one_thread():
+    chooser = ThreadChooser(1)
+    assert _run(chooser, {1: 0.02}, 10) == [1] * 10

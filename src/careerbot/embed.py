@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -20,10 +22,52 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-# Intra-op threads pay off on batches only. For a query or two the hand-off between threads costs more than
-# it saves, and on a busy machine one descheduled worker stalls every layer: on 2 loaded cores a query took
-# 48 ms (p50) with 1 thread and 231 ms with 2 (benchmarks/README.md). Batches keep every configured thread.
+# A query or two is too small for a fixed thread count to be right everywhere: on idle cores two threads
+# encode a query ~10% faster than one (13 vs 14.5 ms), but when another process holds a core one descheduled
+# worker stalls every layer (480 ms against 17 ms with one thread). ThreadChooser measures instead of guessing.
+# Batches (builds) always use every configured thread.
 SMALL_INPUT = 4
+
+
+class ThreadChooser:
+    """Thread count for small encodes: one thread or all of them, whichever has recently been faster here.
+
+    Both are timed first; after that the other option is re-timed every `explore_every` calls, and less
+    often each time it loses (up to every 1,024th call), so a busy machine rarely pays for the probe.
+    Usage: n = chooser.pick(); ...encode with n threads...; chooser.record(n, seconds)
+    """
+
+    def __init__(self, threads: int, explore_every: int = 32) -> None:
+        self.options = (1, threads) if threads > 1 else (1,)
+        self.cost: dict[int, float] = {}
+        self.base_every = self.explore_every = explore_every
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def best(self) -> int:
+        return min(self.options, key=lambda n: self.cost.get(n, 0.0))
+
+    def pick(self) -> int:
+        with self._lock:
+            self.calls += 1
+            untried = [n for n in self.options if n not in self.cost]
+            if untried:
+                return untried[0]
+            best = self.best()
+            if len(self.options) > 1 and self.calls % self.explore_every == 0:
+                return next(n for n in self.options if n != best)
+            return best
+
+    def record(self, threads: int, seconds: float) -> None:
+        with self._lock:
+            explored = len(self.cost) == len(self.options) and threads != self.best()
+            previous = self.cost.get(threads)
+            # A probe's own timing replaces the old one: after a busy spell the old cost is stale, and
+            # averaging it in would keep the choice wrong for many probes. The choice in use is smoothed.
+            self.cost[threads] = seconds if previous is None or explored else 0.5 * previous + 0.5 * seconds
+            if explored:  # back off while the other option keeps losing; probe often again once it wins
+                won = self.best() == threads
+                self.explore_every = self.base_every if won else min(self.explore_every * 2, 1024)
 
 
 def resolve_model_path(model: str) -> str:
@@ -53,6 +97,7 @@ class Embedder:
         self.dimension = int(model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension")
                              else model.get_sentence_embedding_dimension())
         self.max_tokens = int(max_tokens or model.max_seq_length)
+        self.chooser = ThreadChooser(self.threads)
 
     @classmethod
     def load(cls, settings) -> "Embedder":
@@ -77,8 +122,11 @@ class Embedder:
         model.encode (its pooling masks the padding) without its per-call bookkeeping, ~1 ms of ~15."""
         import torch
 
-        with _torch_threads(1, self.threads), torch.inference_mode():
+        threads = self.chooser.pick()
+        started = time.perf_counter()
+        with _torch_threads(threads, self.threads), torch.inference_mode():
             output = self.model.forward(self.model.preprocess(texts))["sentence_embedding"]
+        self.chooser.record(threads, time.perf_counter() - started)
         vectors = output.float().numpy()
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
