@@ -206,6 +206,7 @@ def task_peer_side(payload: dict) -> dict:
         modes[mode] = times
     del embedder
     return {"chunks": len(chunk_texts), "units": len(unit_texts), "build_s": build_s, "load_s": load_s,
+            "sentence_vectors": settings.sentence_vectors,
             "query_s": modes["hybrid"], "query_dense_s": modes["dense"], "peak_rss_mb": peak_rss_mb(),
             "chunks_jsonl": str(kb.snapshot.path / "chunks.jsonl")}
 

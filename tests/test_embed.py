@@ -109,3 +109,57 @@ def test_the_choice_follows_the_machine_when_it_changes():
 def test_one_configured_thread_means_one_thread():
     chooser = ThreadChooser(1)
     assert _run(chooser, {1: 0.02}, 10) == [1] * 10
+
+
+# ----- "late" sentence vectors: pooled from the chunk pass (opt-in, settings.sentence_vectors) ----------
+def test_spans_are_found_in_order_after_the_body_starts():
+    from careerbot.embed import _spans
+
+    text = "Skills — Data\nPython. SQL:\n- Python\n- SQL"
+    assert _spans(text, "Python. SQL:\n- Python\n- SQL", ["Python.", "SQL:", "- Python", "- SQL"]) == [
+        (14, 21), (22, 26), (27, 35), (36, 41)]  # the header's "Data"/"Skills" are never matched
+    assert _spans(text, "Python.", ["Nowhere"]) == [(0, 0)]
+
+
+def test_late_vectors_keep_the_passage_vectors_and_pool_each_unit(embedder):
+    texts = ["Lead ML Engineer — Salary\nThe median pay is $153,000. Bonuses vary by company.",
+             "Research Scientist — Education\n- A Ph.D. is common\n- Publications matter"]
+    bodies = [t.split("\n", 1)[1] for t in texts]
+    units = [["The median pay is $153,000.", "Bonuses vary by company."], ["- A Ph.D. is common", "- Publications matter"]]
+    passages, pooled = embedder.encode_with_spans(texts, bodies, units)
+    np.testing.assert_allclose(passages, embedder.encode(texts + ["pad"] * SMALL_INPUT)[:2], atol=1e-5)
+    assert pooled.shape == (4, embedder.dimension)
+    np.testing.assert_allclose(np.linalg.norm(pooled, axis=1), 1.0, atol=1e-5)
+    alone = embedder.encode([u for group in units for u in group])
+    similarity = (pooled * alone).sum(axis=1)
+    assert (similarity > 0.3).all()  # each pooled vector still points at its own sentence …
+    assert similarity[0] > float(pooled[0] @ alone[2])  # … more than at another passage's
+
+
+def test_an_index_with_late_vectors_answers_and_is_refused_under_the_other_setting(tmp_path, settings):
+    import shutil
+    from pathlib import Path
+
+    from careerbot import KnowledgeBase
+    from careerbot.errors import StaleIndex
+    from conftest import RS_VS_LEAD
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy2(Path(__file__).resolve().parents[1] / "corpus" / RS_VS_LEAD, corpus)
+    late = settings.with_overrides(sentence_vectors="late")
+    kb = KnowledgeBase.build(corpus, tmp_path / "index", late)
+    assert kb.snapshot.manifest["sentence_vectors"] == "late"
+    answer = kb.ask("Do I need a PhD to be a research scientist?")
+    assert answer.citations and "Ph.D" in answer.text
+    with pytest.raises(StaleIndex, match="careerbot index build"):
+        KnowledgeBase.load(tmp_path / "index", settings)
+
+
+def test_an_unknown_sentence_vector_setting_is_refused_by_name(monkeypatch):
+    from careerbot import Settings
+    from careerbot.errors import InvalidArgument
+
+    monkeypatch.setenv("CAREERBOT_SENTENCE_VECTORS", "contextual")
+    with pytest.raises(InvalidArgument, match="sentence_vectors must be standalone or late"):
+        Settings.from_env()

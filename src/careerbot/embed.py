@@ -131,6 +131,40 @@ class Embedder:
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
 
+    def encode_with_spans(self, texts: list[str], bodies: list[str], units: list[list[str]],
+                          progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Passage vectors and, from the same pass, a vector per unit: the mean of the passage's token
+        vectors over the unit's characters ("late chunking"). `bodies[i]` is the part of `texts[i]` the
+        units come from, in order. Returns (len(texts) × d, total units × d), both unit-length.
+        Usage: passages, sentences = embedder.encode_with_spans(["T\nA. B."], ["A. B."], [["A.", "B."]])
+        """
+        import torch
+
+        dim = self.dimension
+        passages = np.zeros((len(texts), dim), np.float32)
+        per_text: list[np.ndarray] = [np.zeros((0, dim), np.float32)] * len(texts)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # batches of alike length pad little
+        batches = [order[i:i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        if progress:
+            from tqdm.auto import tqdm
+
+            batches = tqdm(batches, desc="embedding chunks and sentences", unit="batch")
+        with _torch_threads(self.threads, self.threads), torch.inference_mode():
+            for batch in batches:
+                chunk = [texts[i] for i in batch]
+                features = self.model.preprocess(chunk)
+                offsets = self.model.tokenizer(chunk, truncation=True, max_length=self.max_tokens,
+                                               return_offsets_mapping=True)["offset_mapping"]
+                output = self.model.forward(features)
+                tokens = output["token_embeddings"].float().numpy()
+                passages[batch] = output["sentence_embedding"].float().numpy()
+                for row, i in enumerate(batch):
+                    per_text[i] = _pool_spans(tokens[row], np.asarray(offsets[row], dtype=np.int64),
+                                              _spans(texts[i], bodies[i], units[i]))
+        passages /= np.maximum(np.linalg.norm(passages, axis=1, keepdims=True), 1e-12)
+        flat = np.vstack(per_text) if per_text else np.zeros((0, dim), np.float32)
+        return passages, np.ascontiguousarray(flat, dtype=np.float32)
+
     def token_count(self, text: str) -> int:
         """Word pieces the model sees for text, including its special tokens."""
         return len(self.model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
@@ -138,6 +172,33 @@ class Embedder:
     def fits(self, text: str) -> bool:
         """True when the model reads text whole (no silent truncation)."""
         return self.token_count(text) <= self.max_tokens
+
+
+def _spans(text: str, body: str, units: list[str]) -> list[tuple[int, int]]:
+    """Character spans of units inside text, searched in order from where body starts; a unit that
+    cannot be found (should not happen) gets an empty span, pooled from the whole passage instead."""
+    position, spans = max(text.find(body), 0), []
+    for unit in units:
+        start = text.find(unit, position)
+        if start < 0:
+            spans.append((0, 0))
+            continue
+        spans.append((start, start + len(unit)))
+        position = start + len(unit)
+    return spans
+
+
+def _pool_spans(tokens: np.ndarray, offsets: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:
+    """Unit-length mean of the token vectors whose characters overlap each span (special and padding
+    tokens have empty offsets and never overlap)."""
+    tokens = tokens[:len(offsets)]  # the rest is padding
+    real = offsets[:, 1] > offsets[:, 0]
+    out = np.zeros((len(spans), tokens.shape[1]), np.float32)
+    for j, (start, end) in enumerate(spans):
+        inside = real & (offsets[:, 0] < end) & (offsets[:, 1] > start)
+        vector = tokens[inside if inside.any() else real].mean(axis=0)
+        out[j] = vector / max(float(np.linalg.norm(vector)), 1e-12)
+    return out
 
 
 @lru_cache(maxsize=2)

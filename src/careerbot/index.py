@@ -197,6 +197,10 @@ def check_compatible(manifest: dict[str, Any], settings) -> None:
     if manifest.get("model") != settings.model:
         raise StaleIndex(f"the index was built with model {manifest.get('model')!r} but the settings ask for "
                          f"{settings.model!r}; {REBUILD_HINT}")
+    built_with = manifest.get("sentence_vectors", "standalone")  # indexes before the setting: standalone
+    if built_with != settings.sentence_vectors:
+        raise StaleIndex(f"the index's sentence vectors are {built_with!r} but the settings ask for "
+                         f"{settings.sentence_vectors!r}; {REBUILD_HINT}")
     if manifest.get("chunker") != settings.chunker_fingerprint():
         raise StaleIndex(f"the index was built with chunker settings {manifest.get('chunker')} but the "
                          f"settings ask for {settings.chunker_fingerprint()}; {REBUILD_HINT}")

