@@ -57,11 +57,28 @@ def scan_corpus(root: Path, known: dict[str, dict] | None = None, known_scanned_
     update reads only new and changed files. `index build` passes nothing and reads every file.
     Usage: scan = scan_corpus(Path("corpus")); scan.hashes()
     """
-    root = root.resolve()
     scanned_ns = time.time_ns()
     known = known or {}
-    found: dict[str, CorpusFile] = {}
-    links_out, reread = [], 0
+    paths, links_out = _articles(root)
+    files, reread = [], 0
+    for source, path in sorted(paths.items()):
+        stat = path.stat()
+        meta = known.get(source) or {}
+        if (meta.get("size") == stat.st_size and meta.get("mtime_ns") == stat.st_mtime_ns
+                and stat.st_mtime_ns < known_scanned_ns - RACY_NS and isinstance(meta.get("sha256"), str)):
+            digest = meta["sha256"]
+        else:
+            digest, reread = file_hash(path), reread + 1
+        files.append(CorpusFile(source, path, digest, stat.st_size, stat.st_mtime_ns))
+    return CorpusScan(tuple(files), tuple(sorted(links_out)), scanned_ns, reread)
+
+
+def _articles(root: Path) -> tuple[dict[str, Path], list[str]]:
+    """Supported files under root by source name (a link inside the corpus counts as the file it names),
+    and the links that point out of root (never followed)."""
+    root = root.resolve()
+    found: dict[str, Path] = {}
+    links_out = []
     for entry, relative in _walk(root):
         path = Path(entry.path)
         if entry.is_symlink():
@@ -75,17 +92,9 @@ def scan_corpus(root: Path, known: dict[str, dict] | None = None, known_scanned_
             source = str(real.relative_to(root))
         else:
             real, source = path, relative
-        if path.suffix.lower() not in SUPPORTED_SUFFIXES or source in found:
-            continue
-        stat = real.stat()
-        meta = known.get(source) or {}
-        if (meta.get("size") == stat.st_size and meta.get("mtime_ns") == stat.st_mtime_ns
-                and stat.st_mtime_ns < known_scanned_ns - RACY_NS and isinstance(meta.get("sha256"), str)):
-            digest = meta["sha256"]
-        else:
-            digest, reread = file_hash(real), reread + 1
-        found[source] = CorpusFile(source, real, digest, stat.st_size, stat.st_mtime_ns)
-    return CorpusScan(tuple(found[s] for s in sorted(found)), tuple(sorted(links_out)), scanned_ns, reread)
+        if path.suffix.lower() in SUPPORTED_SUFFIXES:
+            found.setdefault(source, real)
+    return found, links_out
 
 
 def _walk(root: Path):
@@ -110,5 +119,5 @@ def _walk(root: Path):
 
 
 def list_corpus(root: Path) -> list[Path]:
-    """Supported article files under root, sorted; never follows links out of root."""
-    return [f.path for f in scan_corpus(root, known={}, known_scanned_ns=0).files] if root.is_dir() else []
+    """Supported article files under root, sorted by name; never follows links out of root."""
+    return [path for _, path in sorted(_articles(root)[0].items())] if root.is_dir() else []

@@ -123,8 +123,7 @@ class KnowledgeBase:
             old_files = (reuse.manifest.get("files", {}) if reuse else {})
             old_skipped = reuse.manifest.get("skipped", {}) if reuse else {}
             # An update reads only files whose size or mtime changed; a build reads them all.
-            scan = scan_corpus(corpus, {**old_skipped, **old_files}, _scanned_ns(reuse.manifest)) if reuse \
-                else scan_corpus(corpus)
+            scan = _scan(corpus, reuse.manifest) if reuse else scan_corpus(corpus)
             notify(0.0, f"read {scan.reread} of {len(scan.files)} file(s)")
             found = {f.source: f for f in scan.files}
             hashes = scan.hashes()
@@ -274,8 +273,7 @@ class KnowledgeBase:
         corpus, manifest = Path(corpus), self._snapshot.manifest
         indexed = manifest.get("files", {})
         skipped = manifest.get("skipped", {})  # unreadable files are not new each time
-        current = scan_corpus(corpus, {**skipped, **indexed}, _scanned_ns(manifest)).hashes() \
-            if corpus.is_dir() else {}
+        current = _scan(corpus, manifest).hashes() if corpus.is_dir() else {}
         current_bad = {s for s in current if s not in indexed and skipped.get(s, {}).get("sha256") == current[s]}
         return CorpusDiff(
             added=tuple(sorted(set(current) - set(indexed) - current_bad)),
@@ -332,10 +330,13 @@ def _keyword_index(reuse, kept_records, records) -> KeywordIndex:
     return KeywordIndex.build([list(r.terms) for r in records])
 
 
-def _scanned_ns(manifest: dict) -> int:
-    """When the scan behind a manifest started (0, trusting nothing, when it is missing or malformed)."""
-    value = manifest.get("scanned_ns")
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+def _scan(corpus: Path, manifest: dict):
+    """The corpus scanned against an index's manifest: files (indexed or skipped) whose size and mtime it
+    recorded keep their hash unread. The scan time is trusted only as an int (0 trusts nothing)."""
+    scanned_ns = manifest.get("scanned_ns")
+    if not isinstance(scanned_ns, int) or isinstance(scanned_ns, bool):
+        scanned_ns = 0
+    return scan_corpus(corpus, {**manifest.get("skipped", {}), **manifest.get("files", {})}, scanned_ns)
 
 
 def _describe(diff: CorpusDiff) -> str:

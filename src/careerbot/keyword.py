@@ -170,7 +170,6 @@ def _count_terms(token_lists: list[list[str]], vocab: dict[str, int]):
             indices.append(vocab.setdefault(token, len(vocab)))
         indptr.append(len(indices))
     data = np.ones(len(indices), dtype=np.int32)
-    counts = sp.csr_matrix((data, np.asarray(indices, dtype=np.int64), np.asarray(indptr, dtype=np.int64)),
-                           shape=(len(token_lists), len(vocab)))
-    counts.sum_duplicates()
-    return counts
+    # repeated terms stay separate entries here; from_counts sums them
+    return sp.csr_matrix((data, np.asarray(indices, dtype=np.int64), np.asarray(indptr, dtype=np.int64)),
+                         shape=(len(token_lists), len(vocab)))
