@@ -40,9 +40,10 @@ def test_nothing_to_embed_gives_an_empty_matrix(embedder):
     assert embedder.encode([]).shape == (0, embedder.dimension)
 
 
-def test_a_build_embeds_each_distinct_sentence_once(tmp_path, settings, embedder):
+def test_a_standalone_build_embeds_each_distinct_sentence_once(tmp_path, settings, embedder):
     from careerbot import KnowledgeBase
 
+    settings = settings.with_overrides(sentence_vectors="standalone")
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     shared = "Most employers ask for strong Python and SQL skills."
@@ -111,7 +112,7 @@ def test_one_configured_thread_means_one_thread():
     assert _run(chooser, {1: 0.02}, 10) == [1] * 10
 
 
-# ----- "late" sentence vectors: pooled from the chunk pass (opt-in, settings.sentence_vectors) ----------
+# ----- "late" sentence vectors (the default): pooled from the chunk pass, settings.sentence_vectors ------
 def test_spans_are_found_in_order_after_the_body_starts():
     from careerbot.embed import _spans
 
@@ -136,7 +137,7 @@ def test_late_vectors_keep_the_passage_vectors_and_pool_each_unit(embedder):
     assert similarity[0] > float(pooled[0] @ alone[2])  # … more than at another passage's
 
 
-def test_an_index_with_late_vectors_answers_and_is_refused_under_the_other_setting(tmp_path, settings):
+def test_the_default_index_holds_late_vectors_and_a_standalone_one_is_refused_under_it(tmp_path, settings):
     import shutil
     from pathlib import Path
 
@@ -147,13 +148,28 @@ def test_an_index_with_late_vectors_answers_and_is_refused_under_the_other_setti
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     shutil.copy2(Path(__file__).resolve().parents[1] / "corpus" / RS_VS_LEAD, corpus)
-    late = settings.with_overrides(sentence_vectors="late")
-    kb = KnowledgeBase.build(corpus, tmp_path / "index", late)
-    assert kb.snapshot.manifest["sentence_vectors"] == "late"
+    assert settings.sentence_vectors == "late"
+    standalone = settings.with_overrides(sentence_vectors="standalone")
+    kb = KnowledgeBase.build(corpus, tmp_path / "index", standalone)
+    assert kb.snapshot.manifest["sentence_vectors"] == "standalone"
     answer = kb.ask("Do I need a PhD to be a research scientist?")
     assert answer.citations and "Ph.D" in answer.text
     with pytest.raises(StaleIndex, match="careerbot index build"):
         KnowledgeBase.load(tmp_path / "index", settings)
+
+
+def test_contrast_removes_the_share_sentences_of_one_passage_have_in_common():
+    from careerbot.evidence import contrasted
+
+    shared = np.array([1.0, 0.0, 0.0])
+    own = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    vectors = 0.9 * shared + 0.3 * own
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    query = np.array([0.6, 0.8, 0.0])  # about the first sentence's own topic
+    plain, sharper = vectors @ query, contrasted(vectors, 0.5) @ query
+    assert sharper[0] - sharper[1] > 1.5 * (plain[0] - plain[1])  # the gap between them widens
+    np.testing.assert_allclose(np.linalg.norm(contrasted(vectors, 0.5), axis=1), 1.0)
+    assert contrasted(vectors, 0.0) is vectors and contrasted(vectors[:0], 0.5).shape == (0, 3)
 
 
 def test_an_unknown_sentence_vector_setting_is_refused_by_name(monkeypatch):

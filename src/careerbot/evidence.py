@@ -25,6 +25,11 @@ MIN_FIT = 0.6  # a unit must speak about the asked role at least this well to su
 # of the question's non-role terms, and coverage + cosine similarity must reach MIN_STRENGTH.
 MIN_ASPECT = 0.33
 MIN_STRENGTH = 0.9
+# Late sentence vectors (pooled from their passage's token vectors) share the passage's context, so the
+# sentences of one passage look alike to the question. Ranking subtracts this share of the passage's mean
+# sentence vector, which restores their contrast (docs/answers.md: 0.4–0.8 all give fact coverage 1.000).
+# Judging still uses the plain cosine, as calibrated.
+LATE_CONTRAST = 0.5
 _SALARY = synonyms("salari")
 _FIGURE = re.compile(r"\bpercent|\bpercentage\b|%|\bhow much (?:money|do|does|did|will|would|can|could|is)\b", re.I)
 # "How many years …" is answered by "several years"; "how long …" by a span of time.
@@ -114,9 +119,10 @@ def gather(kb, question: str, history: list[dict]) -> Evidence:
     ask = _Asked(query_vector, wanted, asked, {t: term_weight(t, vocab) for t in wanted}, aspects,
                  set(synonyms(next(iter(aspects)))) if aspects else set(), {t for r in asked for t in r.terms},
                  set(named))
+    contrast = LATE_CONTRAST if kb.snapshot.manifest.get("sentence_vectors") == "late" else 0.0
     units, seen = [], set()
     for hit in with_neighbours(kb, hits, query_vector):
-        units.extend(_score_units(ask, hit, *kb.chunk_units(hit.chunk_id), seen))
+        units.extend(_score_units(ask, hit, *kb.chunk_units(hit.chunk_id), seen, contrast))
     units.sort(key=lambda u: -u.score)
     figure = bool(set(wanted) & _SALARY or _FIGURE.search(query))
     verdict = judge(query, wanted, aspects, units, vocab, figure, set(named.values()))
@@ -137,17 +143,28 @@ class _Asked:
     named_sources: set[str]
 
 
-def _score_units(ask: _Asked, hit: Hit, texts: list[str], vectors: np.ndarray, seen: set) -> list[Unit]:
+def contrasted(vectors: np.ndarray, weight: float) -> np.ndarray:
+    """A passage's sentence vectors less `weight` × their mean, unit-length again: what tells them apart.
+    Usage: contrasted(kb.chunk_units(chunk_id)[1], 0.5) @ query_vector"""
+    if weight == 0 or len(vectors) == 0:
+        return vectors
+    shifted = vectors - weight * vectors.mean(axis=0)
+    return shifted / np.maximum(np.linalg.norm(shifted, axis=1, keepdims=True), 1e-12)
+
+
+def _score_units(ask: _Asked, hit: Hit, texts: list[str], vectors: np.ndarray, seen: set,
+                 contrast: float = 0.0) -> list[Unit]:
     """Score the sentences and list items of one passage (skipping ones already seen in an overlapping
-    chunk, and lead-ins whose list is elsewhere)."""
+    chunk, and lead-ins whose list is elsewhere). `contrast`: see LATE_CONTRAST."""
     sims = vectors @ ask.vector if len(texts) else np.zeros(0)
+    ranked = contrasted(vectors, contrast) @ ask.vector if contrast and len(texts) else sims
     nearby = frozenset(terms(f"{hit.title}\n{hit.section}\n{hit.text}"))
     title_roles, tail = roles(hit.title), hit.section.split("›")[-1] if "›" in hit.section else ""
     # Prose of a passage that ends in a lead-in with no items ("Here are the skills of each role:")
     # only introduces the sub-sections that follow; the answer is in those.
     introduces = bool(texts) and texts[-1].rstrip().endswith(":")
     previous_prose, units = "", []
-    for i, (text, sim) in enumerate(zip(texts, sims)):
+    for i, (text, sim, rank_sim) in enumerate(zip(texts, sims, ranked)):
         item = text.startswith("- ")
         lead_in = _lead_in(texts, i) if item else ""
         key = (hit.source, hit.section, lead_in, " ".join(text.lower().split()))
@@ -175,7 +192,7 @@ def _score_units(ask: _Asked, hit: Hit, texts: list[str], vectors: np.ndarray, s
         headed = 0.15 * named + 0.15 * (named and ask.role_terms <= heading and fit >= 0.8)
         # A question that only names a role ("what is a research scientist?") asks for a description.
         describe = 0.2 if not ask.aspects and not item else 0.0
-        score = (0.5 * float(sim) + 0.5 * hit.similarity + 0.25 * coverage + 0.5 * aspect + 0.5 * fit
+        score = (0.5 * float(rank_sim) + 0.5 * hit.similarity + 0.25 * coverage + 0.5 * aspect + 0.5 * fit
                  + 0.2 * min(1.0, len(novel) / 4) + headed + describe + 0.2 * (hit.source in ask.named_sources)
                  - (0.3 if introduces and not item else 0.0))
         units.append(Unit(text, hit, i, lead_in, float(sim), coverage, aspect, fit, score, tuple(mentioned),

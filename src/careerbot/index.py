@@ -232,11 +232,14 @@ def read_version(version: Path, verify: bool = True) -> Snapshot:
         raise CorruptIndex(f"the manifest of {version} does not list every index file; {REBUILD_HINT}")
     for artifact in sizes:
         path = version / artifact
-        if not path.is_file():
-            raise CorruptIndex(f"{path} is missing; {REBUILD_HINT}")
-        if path.stat().st_size != sizes[artifact]:
+        try:
+            size = path.stat().st_size
+            same = not verify or sha256_file(path) == manifest.get("checksums", {}).get(artifact)
+        except OSError as exc:  # missing, or pruned by a writer while we read (read_index retries then)
+            raise CorruptIndex(f"{path} is missing or unreadable ({exc.strerror}); {REBUILD_HINT}") from exc
+        if size != sizes[artifact]:
             raise CorruptIndex(f"{path} has the wrong size (truncated or replaced); {REBUILD_HINT}")
-        if verify and sha256_file(path) != manifest.get("checksums", {}).get(artifact):
+        if not same:
             raise CorruptIndex(f"{path} does not match its checksum (corrupted); {REBUILD_HINT}")
     try:
         faiss_index = faiss.read_index(str(version / "vectors.faiss"))

