@@ -179,3 +179,10 @@ def test_an_unknown_sentence_vector_setting_is_refused_by_name(monkeypatch):
     monkeypatch.setenv("CAREERBOT_SENTENCE_VECTORS", "contextual")
     with pytest.raises(InvalidArgument, match="sentence_vectors must be standalone or late"):
         Settings.from_env()
+
+
+def test_token_count_ignores_the_truncation_another_caller_left_on_the_tokenizer(embedder):
+    text = "machine learning " * 200
+    embedder.model.tokenizer(["x"], truncation=True, max_length=8)  # leaves truncation set on the backend
+    assert embedder.token_count(text) == len(embedder.model.tokenizer(text, truncation=False)["input_ids"]) > 256
+    assert not embedder.fits(text) and embedder.fits("machine learning")

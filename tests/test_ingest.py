@@ -160,3 +160,12 @@ def test_list_corpus_ignores_links_out_of_the_corpus(tmp_path):
     (corpus / "link.txt").symlink_to(outside)
     (corpus / "skip.pdf").write_bytes(b"%PDF")
     assert [p.name for p in list_corpus(corpus)] == ["a.md"]
+
+
+@pytest.mark.parametrize("text", ["Plain ASCII: skills, pay ($150k) and tips.\n- Python\tSQL",
+                                  "a &amp; b", "line\r\nbreak", "bell\x07", "esc\x1b[31mred", "form\x0cfeed"])
+def test_the_plain_ascii_shortcut_changes_nothing_ftfy_would_not(text):
+    import ftfy
+
+    # ASCII text has no mojibake runs; the shortcut skips ftfy only where ftfy would change nothing.
+    assert repair_mojibake(text) == ftfy.fix_text(text, uncurl_quotes=False)

@@ -98,6 +98,7 @@ class Embedder:
                              else model.get_sentence_embedding_dimension())
         self.max_tokens = int(max_tokens or model.max_seq_length)
         self.chooser = ThreadChooser(self.threads)
+        self._counter = None  # token_count's own tokenizer, made on first use
 
     @classmethod
     def load(cls, settings) -> "Embedder":
@@ -151,10 +152,7 @@ class Embedder:
             batches = tqdm(batches, desc="embedding chunks and sentences", unit="batch")
         with _torch_threads(self.threads, self.threads), torch.inference_mode():
             for batch in batches:
-                chunk = [texts[i] for i in batch]
-                features = self.model.preprocess(chunk)
-                offsets = self.model.tokenizer(chunk, truncation=True, max_length=self.max_tokens,
-                                               return_offsets_mapping=True)["offset_mapping"]
+                features, offsets = self._features_with_offsets([texts[i] for i in batch])
                 output = self.model.forward(features)
                 tokens = output["token_embeddings"].float().numpy()
                 passages[batch] = output["sentence_embedding"].float().numpy()
@@ -165,9 +163,32 @@ class Embedder:
         flat = np.vstack(per_text) if per_text else np.zeros((0, dim), np.float32)
         return passages, np.ascontiguousarray(flat, dtype=np.float32)
 
+    def _features_with_offsets(self, texts: list[str]) -> tuple[dict, list]:
+        """The model's input features and each token's character offsets, from one tokenizer pass."""
+        try:
+            features = self.model.preprocess(texts, processing_kwargs={"text": {"return_offsets_mapping": True}})
+            return features, features.pop("offset_mapping").tolist()
+        except (TypeError, KeyError):  # a sentence-transformers without processing_kwargs: tokenize twice
+            offsets = self.model.tokenizer(texts, truncation=True, max_length=self.max_tokens,
+                                           return_offsets_mapping=True)["offset_mapping"]
+            return self.model.preprocess(texts), offsets
+
     def token_count(self, text: str) -> int:
         """Word pieces the model sees for text, including its special tokens."""
-        return len(self.model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+        counter = self._counter
+        if counter is None:
+            # A private copy of the fast tokenizer, never truncating: the shared one keeps whatever
+            # truncation its last caller set, and its Python wrapper costs twice the tokenizing itself.
+            backend = getattr(self.model.tokenizer, "backend_tokenizer", None)
+            if backend is None:
+                return len(self.model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+            from tokenizers import Tokenizer
+
+            counter = Tokenizer.from_str(backend.to_str())
+            counter.no_truncation()
+            counter.no_padding()
+            self._counter = counter
+        return len(counter.encode(text, add_special_tokens=True).ids)
 
     def fits(self, text: str) -> bool:
         """True when the model reads text whole (no silent truncation)."""

@@ -35,6 +35,9 @@ CALL_TO_ACTION = re.compile(
     r"|start (?:your )?free trial|get started (?:today|for free|with \w+)|see the platform)\b", re.IGNORECASE)
 MOJIBAKE_RUN = re.compile(r"[^\x00-\x7f]+(?:['’‘\"][^\x00-\x7f]+)*")
 MOJIBAKE_CODECS = ("cp1252", "cp1253", "cp874", "cp1251", "mac_roman")
+# Text made only of these characters has nothing for the repair or ftfy to change (no non-ASCII, no "&"
+# entity, no control or terminal-escape character, no "\r"), so it skips ftfy's pure-Python pass.
+_NOTHING_TO_REPAIR = re.compile(r"[\t\n\x20-\x25\x27-\x7e]*")
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,8 @@ def decode_bytes(data: bytes, name: str = "file") -> str:
 
 def repair_mojibake(text: str) -> str:
     """Undo UTF-8 read as a legacy code page (e.g. 'ยท' → '·'), then let ftfy fix the rest."""
+    if _NOTHING_TO_REPAIR.fullmatch(text):
+        return text
 
     def fix_run(match: re.Match) -> str:
         run = match.group(0)
