@@ -211,25 +211,23 @@ class KnowledgeBase:
             flat_units = [u for units in new_units for u in units]
             notify(0.6, f"embedding {len(flat_units)} sentence(s)")
             new_unit_vectors = _encode_distinct(embedder, flat_units, show)
-        old_vectors = store.all_vectors(reuse.faiss_index) if reuse else None
-        records, vectors, unit_blocks, unit_start = [], [], [], 0
+        dim = embedder.dimension
+        records, unit_start = [], 0
+        kept_rows, kept_units = [], []  # which rows of the old matrices the kept chunks take along
         for record in kept_records:
-            i = reuse.by_id[record.chunk.chunk_id]
-            vectors.append(old_vectors[i])
-            unit_blocks.append(reuse.unit_vectors[record.unit_start:record.unit_start + record.unit_count])
+            kept_rows.append(reuse.by_id[record.chunk.chunk_id])
+            kept_units.append(np.arange(record.unit_start, record.unit_start + record.unit_count))
             records.append(store.ChunkRecord(record.chunk, record.terms, unit_start, record.unit_count))
             unit_start += record.unit_count
-        offset = 0
-        for chunk, vector, units in zip(new_chunks, new_vectors, new_units):
-            vectors.append(vector)
-            unit_blocks.append(new_unit_vectors[offset:offset + len(units)])
-            offset += len(units)
+        for chunk, units in zip(new_chunks, new_units):
             records.append(store.ChunkRecord(chunk, tuple(keyword_terms(chunk)), unit_start, len(units)))
             unit_start += len(units)
-        dim = embedder.dimension
-        matrix = np.vstack(vectors).astype(np.float32) if vectors else np.zeros((0, dim), np.float32)
-        unit_matrix = np.vstack(unit_blocks).astype(np.float32) if unit_blocks else np.zeros((0, dim), np.float32)
-        return records, matrix, unit_matrix
+        old_vectors = store.all_vectors(reuse.faiss_index) if kept_rows else np.zeros((0, dim), np.float32)
+        unit_rows = np.concatenate(kept_units) if kept_units else np.zeros(0, np.int64)
+        old_units = reuse.unit_vectors[unit_rows] if kept_rows else np.zeros((0, dim), np.float32)
+        matrix = np.vstack([old_vectors[kept_rows], np.asarray(new_vectors, np.float32).reshape(-1, dim)])
+        unit_matrix = np.vstack([old_units, np.asarray(new_unit_vectors, np.float32).reshape(-1, dim)])
+        return records, matrix.astype(np.float32, copy=False), unit_matrix.astype(np.float32, copy=False)
 
     # ----- reading ------------------------------------------------------------------------------
     def embedder(self):
