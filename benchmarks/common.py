@@ -103,7 +103,9 @@ def peak_rss_mb() -> float:
 
 def run_child(args: list[str], env: dict | None = None, timeout: float = 3600, cwd: Path = ROOT) -> dict:
     """Run a process to completion; returns its wall seconds, its own peak RSS in MiB (from wait4),
-    exit code and output. Output goes through files so the parent can reap the child with wait4."""
+    exit code and output. Output goes through files so the parent can reap the child with wait4.
+    Linux starts a child's peak RSS at its parent's peak (exec keeps the larger), so the process calling
+    this must stay smaller than what it measures: no model loaded here, builds run in children."""
     import tempfile
 
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:

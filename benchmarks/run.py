@@ -22,7 +22,8 @@ if VENV_PY.exists() and Path(sys.prefix).resolve() != VENV_PY.parent.parent.reso
     os.execv(str(VENV_PY), [str(VENV_PY), __file__, *sys.argv[1:]])
 sys.path.insert(0, str(HERE))
 
-from common import BENCH, PEER_PY, ROOT, VENV_PY as PY, WORK, log, machine, median, run_worker  # noqa: E402
+from common import (BENCH, CAREERBOT, PEER_PY, ROOT, VENV_PY as PY, WORK, log, machine, median,  # noqa: E402
+                    run_child, run_worker)
 from report import evaluate_targets, render, update_readme  # noqa: E402
 
 SECTIONS = ("build", "update", "query", "scale", "startup", "peer")
@@ -49,7 +50,11 @@ def real_index() -> tuple[Path, Path]:
     except CareerbotError:
         log("building the index of corpus/ for the query and start-up runs")
         shutil.rmtree(index, ignore_errors=True)
-        KnowledgeBase.build(corpus, index, settings)
+        # In a child process: on Linux a child's peak RSS (wait4) starts at its parent's peak, so a parent
+        # that had loaded the model would inflate every start-up figure measured after it.
+        result = run_child([str(CAREERBOT), "index", "build", "--corpus", str(corpus), "--index", str(index)])
+        if result["rc"] != 0:
+            raise RuntimeError(f"building {index} failed: {result['stderr'][-2000:]}")
     return corpus, index
 
 
