@@ -206,3 +206,21 @@ def test_greeting_without_content_abstains(kb):
 def test_every_article_can_be_cited(answers):
     cited = {c.hit.source for a in answers.values() for c in a.citations}
     assert cited == {RS_VS_LEAD, DS_VS_LEAD, RESEARCHER_VS_ENGINEER, MLE_VS_LEAD}
+
+
+def test_the_unseen_batch_is_well_formed_and_its_facts_are_in_its_sources():
+    """tests/questions-unseen.jsonl is scored by `careerbot eval`, never tuned on (docs/answers.md): here
+    only its form is checked, and that every expected fact is really in a named article."""
+    path = Path(__file__).parent / "questions-unseen.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    corpus = Path(__file__).resolve().parents[1] / "corpus"
+    assert len({row["id"] for row in rows}) == len(rows) >= 20
+    assert not {row["id"] for row in rows} & {row["id"] for row in QUESTIONS}
+    for row in rows:
+        assert row["kind"] in KINDS | {"figure"} and row["question"].strip(), row
+        if not row["answerable"]:
+            assert not row["facts"] and not row["sources"], row
+            continue
+        texts = [(corpus / source).read_text(encoding="utf-8").lower() for source in row["sources"]]
+        for group in row["facts"]:
+            assert any(fact in text for fact in group for text in texts), (row["id"], group)
