@@ -230,10 +230,10 @@ def task_prepare_update(payload: dict) -> dict:
     for path in payload.get("reuse", []):
         if Path(path).exists():
             data = np.load(path, allow_pickle=False)
-            from careerbot.types import context_prefix
+            from careerbot.records import context_prefix
 
             for record, vector in zip(json.loads(str(data["records"])), data["vectors"]):
-                known[context_prefix(record["title"], record["section"]) + record["text"]] = vector
+                known[context_prefix(record["title"], tuple(record["section"])) + record["text"]] = vector
     encode = embedder.encode
 
     def remembering(texts, **kwargs):

@@ -86,14 +86,14 @@ def real_chunks(n_real: int, settings, embedder) -> tuple[list, np.ndarray]:
         start = time.perf_counter()
         vectors = embedder.encode([c.embed_text for c in chunks])
         log(f"embedded in {time.perf_counter() - start:.0f}s")
-        chunks_meta = [{"id": c.chunk_id, "source": c.source, "title": c.title, "section": c.section,
+        chunks_meta = [{"id": c.chunk_id, "source": c.source, "title": c.title, "section": list(c.section),
                         "date": c.date, "position": c.position, "text": c.text, "terms": keyword_terms(c)}
                        for c in chunks]
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.savez(cache, vectors=vectors, records=np.array(json.dumps(chunks_meta)))
-    from careerbot.types import Chunk
+    from careerbot.records import Chunk
 
-    records = [ChunkRecord(Chunk(m["id"], m["source"], m["title"], m["section"], m["date"], m["position"],
+    records = [ChunkRecord(Chunk(m["id"], m["source"], m["title"], tuple(m["section"]), m["date"], m["position"],
                                  m["text"]), tuple(m["terms"]), 0, 0) for m in chunks_meta]
     return records, np.ascontiguousarray(vectors, dtype=np.float32)
 

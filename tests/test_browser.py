@@ -182,8 +182,9 @@ def test_untrusted_html_is_shown_as_text_never_run_or_fetched(page, app_url, con
     chat, sources = page.inner_text("#cb-chat"), page.inner_text("#cb-sources")
     assert "<script>window.__cbXssQuestion = 1</script>" in chat  # the question, shown as typed
     assert '<img src="http://evil.example/question.png"' in chat
-    assert "<script>window.__cbXssArticle = 1</script>" in chat + sources  # the passage, shown as text
-    assert '<img src="http://evil.example/article.png"' in sources
+    # The article's markup was reduced to its text at ingestion: no tag and no script text is left to show.
+    assert "The Glimmerbot survey says a Prompt Auditor earns $171,717 per year." in sources
+    assert "__cbXssArticle" not in chat + sources and "evil.example/article" not in sources
     page.screenshot(path=str(artifacts_dir / "untrusted_html.png"))
 
     assert page.evaluate("[typeof window.__cbXssArticle, typeof window.__cbXssQuestion]") == \

@@ -32,7 +32,7 @@ def test_chunks_fit_the_token_budget_and_the_model(bundled_chunks, embedder, set
 def test_chunks_carry_metadata(bundled_chunks):
     by_source = {}
     for chunk in bundled_chunks:
-        assert chunk.title and chunk.section and chunk.source and chunk.date
+        assert chunk.title and isinstance(chunk.section, tuple) and chunk.source and chunk.date
         assert chunk.chunk_id == f"{chunk.source}#{chunk.position}"
         assert chunk.embed_text.startswith(chunk.title)
         assert not chunk.text.startswith(chunk.title)  # what users see is the passage itself

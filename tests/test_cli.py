@@ -67,3 +67,23 @@ def test_undecodable_question_bytes_are_printed_not_crashed_on(session_index, ca
     out = capsys.readouterr().out
     if out:
         json.loads(out)
+
+
+def test_info_says_when_a_title_comes_from_the_file_name(tmp_path, capsys):
+    from conftest import CORPUS, RS_VS_LEAD
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    pages = ROOT / "tests" / "fixtures" / "pages"
+    for source in (CORPUS / RS_VS_LEAD, pages / "long_opening_paragraph.txt", pages / "nurse_salary_guide.md"):
+        (corpus / source.name).write_bytes(source.read_bytes())
+    args = ["--corpus", str(corpus), "--index", str(index)]
+    assert main(["index", "build", *args]) == 0
+    capsys.readouterr()
+    assert main(["index", "info", *args]) == 0
+    lines = {line.split("[")[-1].split("]")[0]: line for line in capsys.readouterr().out.splitlines() if "[" in line}
+    assert "Long opening paragraph" in lines["long_opening_paragraph.txt"]
+    assert "(title from the file name)" in lines["long_opening_paragraph.txt"]
+    nurse = lines["nurse_salary_guide.md"]
+    assert "Registered Nurse Salary Guide" in nurse and "2024-05-02" in nurse
+    assert "from the file name" not in lines[RS_VS_LEAD]

@@ -11,7 +11,7 @@ from careerbot.cli import main
 from careerbot.beir import load_beir
 from careerbot.evaluate import fact_covered, markers_valid, mrr_at, ndcg_at, recall_at, score_run
 from careerbot.errors import InvalidArgument
-from careerbot.types import Answer, Citation, Hit
+from careerbot.records import Answer, Citation, Hit
 
 L2 = math.log2
 
@@ -68,7 +68,7 @@ def test_fact_coverage_and_marker_checks():
     assert fact_covered("A Lead earns $153,000 per year [1].", [["153,000"], ["lead"]])
     assert fact_covered("It’s a Ph.D.", [["it's"], ["phd", "ph.d"]])  # curly quote and alternatives
     assert not fact_covered("A Lead earns a lot.", [["153,000"]])
-    hit = Hit("x#0", "text", 1.0, "T", "S", "x.txt", None, 0)
+    hit = Hit("x#0", "text", 1.0, "T", ("S",), "x.txt", None, 0)
     answer = Answer("q", "One [1]. Two [2].", (Citation(1, hit), Citation(2, hit)))
     assert markers_valid(answer)
     assert not markers_valid(Answer("q", "One [1]. Three [3].", (Citation(1, hit),)))

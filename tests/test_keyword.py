@@ -127,7 +127,7 @@ def test_an_index_saved_without_term_counts_cannot_be_extended_silently(tmp_path
 def test_keyword_search_finds_circleci_in_the_tools_chunk(kb):
     hits = kb.search("CircleCI", k=3, mode="bm25")
     assert hits[0].source == RS_VS_LEAD and "CircleCI" in hits[0].text
-    assert hits[0].section.startswith("Tools and Software Used")
+    assert hits[0].section[0].startswith("Tools and Software Used")
     assert len(hits) == 1  # no other passage contains the term
 
 

@@ -85,7 +85,7 @@ def test_hybrid_scores_are_fused_and_similarity_is_cosine(tiny_kb):
 def test_lead_salary_question_ranks_the_glassdoor_passage_first(kb):
     for mode in ("hybrid", "dense"):
         top = kb.search("How much does a Lead Machine Learning Engineer earn?", k=5, mode=mode)[0]
-        assert top.source == MLE_VS_LEAD and "$153,000" in top.text and top.section == "Outlook"
+        assert top.source == MLE_VS_LEAD and "$153,000" in top.text and top.section == ("Outlook",)
 
 
 def test_exact_term_needs_bm25(kb):
@@ -99,7 +99,7 @@ def test_exact_term_needs_bm25(kb):
 def test_comparison_question_sees_both_roles(kb):
     hits = kb.search("how is a data scientist different from a lead ML engineer?", k=5)
     assert hits[0].source == DS_VS_LEAD
-    texts = [f"{h.section}\n{h.text}".lower() for h in hits]
+    texts = [f"{h.section_name}\n{h.text}".lower() for h in hits]
     assert any("data scientist" in t for t in texts)
     assert any("lead machine learning engineer" in t for t in texts)
 

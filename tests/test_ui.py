@@ -15,7 +15,7 @@ from conftest import MLE_VS_LEAD, ROOT
 
 from careerbot.errors import UnsupportedFile
 from careerbot.render import esc, highlight, render_answer, render_sources, render_user
-from careerbot.types import Answer, Citation, Hit
+from careerbot.records import Answer, Citation, Hit
 from careerbot.ui import is_loopback, parse_auth, safe_name, store_upload
 
 # Made-up articles with facts found nowhere else, so an answer quoting them must come from them.
@@ -85,7 +85,7 @@ def test_store_upload_validates_and_never_leaves_the_corpus(tmp_path):
 
 
 def _hit(text: str, title: str = "T", source: str = "a.txt") -> Hit:
-    return Hit(chunk_id=f"{source}#0", text=text, score=1.0, title=title, section="Salary", source=source,
+    return Hit(chunk_id=f"{source}#0", text=text, score=1.0, title=title, section=("Salary",), source=source,
                date="Dec. 6, 2023", position=0)
 
 

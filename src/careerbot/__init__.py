@@ -1,4 +1,4 @@
-"""careerbot: an offline, cited question-answering assistant over AI/ML career articles.
+"""careerbot: an offline, cited question-answering assistant over a collection of career articles.
 
 Usage:
     from careerbot import KnowledgeBase
@@ -10,7 +10,7 @@ from __future__ import annotations
 from .errors import (CareerbotError, CorruptIndex, EmptyCorpus, EmptyQuery, IndexLocked, IndexNotFound,
                      InvalidArgument, InvalidQuery, ModelUnavailable, QueryTooLong, StaleIndex, UnsupportedFile)
 from .settings import Settings
-from .types import Answer, Article, Chunk, Citation, Hit, UpdateReport
+from .records import Answer, Article, Chunk, Citation, Hit, UpdateReport
 
 __version__ = "0.1.0"
 __all__ = ["KnowledgeBase", "Settings", "Answer", "Article", "Chunk", "Citation", "Hit", "UpdateReport",

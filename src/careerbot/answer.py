@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .evidence import Evidence, Unit, gather
 from .rewrite import numbers, role_fit
-from .types import Answer, Citation, Hit
+from .records import Answer, Citation, Hit
 
 _COMPARES = re.compile(r"\b(vs\.?|versus|compar\w*|differ\w*|between|or|than|both|each|contrast)\b", re.I)
 MAX_BLOCKS = 3  # separate passages quoted in one answer (comparisons: one more per extra role)
@@ -77,18 +77,40 @@ def extractive_answer(kb, question: str, history: list[dict], evidence: Evidence
     return Answer(question, text, citations, False, mode, ev.hits, ev.query)
 
 
+CLOSEST = 3  # articles a refusal names
+
+
 def abstain_text(kb, ev: Evidence) -> str:
-    """One or two plain sentences: the articles don't answer this, and what they do cover."""
+    """Plain sentences: why the articles don't answer this (what was actually missing), the few articles
+    that come closest, and how to ask instead. A question with nothing to look up asks what to expand on."""
+    closest = _titles(ev.hits) or _titles_of(kb)
+    if ev.verdict.reason == "no-terms":
+        return f"What would you like to know more about? Name a role or a topic; the articles include {_listed(closest)}."
     if ev.verdict.reason == "numbers":
-        reason = "none of them gives figures for " + " or ".join(re.findall(r"\d[\d,.]*%?", ev.question)[:3])
-    elif ev.figure and ev.verdict.reason != "no-terms":
-        reason = "none of them gives that figure"
+        asked = " or ".join(numbers(ev.question)[:3])
+        reason = f"the passages closest to your question don't mention {asked}"
+    elif ev.verdict.reason == "figure":
+        reason = "the passages closest to your question give no figure for that"
     else:
-        reason = "none of them covers that"
-    titles = [f"“{a.title}”" for a in kb.articles()]
-    listed = ", ".join(titles[:-1]) + f" and {titles[-1]}" if len(titles) > 1 else "".join(titles)
-    return (f"I can't answer that from the articles: {reason}. "
-            f"They cover these AI/ML career comparisons: {listed}.")
+        reason = "none of them says that"
+    near = "comes closest" if len(closest) == 1 else "come closest"
+    return (f"I can't answer that from the articles: {reason}. {_listed(closest)} {near}; "
+            f"try asking about something they cover, or rephrase with the role or topic you mean.")
+
+
+def _titles(hits) -> list[str]:
+    return list(dict.fromkeys(h.title for h in hits))[:CLOSEST]
+
+
+def _titles_of(kb) -> list[str]:
+    return [a.title for a in kb.articles()][:CLOSEST]
+
+
+def _listed(titles: list[str]) -> str:
+    quoted = [f"“{t}”" for t in titles]
+    if len(quoted) > 1:
+        return ", ".join(quoted[:-1]) + f" and {quoted[-1]}"
+    return "".join(quoted) or "the articles"
 
 
 def select(ev: Evidence) -> list[Block]:
@@ -217,7 +239,7 @@ def render(blocks: list[Block]) -> tuple[str, tuple[Citation, ...]]:
         marker = f"[{numbering[cid]}]"
         prefix = f"In “{block.hit.title}”{_date(block.hit)}: " if several else ""
         if block.lead_in or block.units[0].is_item:
-            heading = block.lead_in or _heading(block.hit.section)
+            heading = block.lead_in or _heading(block.hit.section) or block.hit.title
             heading = heading.rstrip().rstrip(":")
             lines = [f"{prefix}{_lower_first(heading) if prefix else heading}: {marker}"]
             lines += [u.text for u in block.units]
@@ -230,12 +252,11 @@ def render(blocks: list[Block]) -> tuple[str, tuple[Citation, ...]]:
     return joiner.join(parts), citations
 
 
-def _heading(section: str) -> str:
-    """'Responsibilities › Data Scientist' → 'Data Scientist – responsibilities'."""
-    if "›" in section:
-        topic, role = section.split("›")[0].strip(), section.split("›")[-1].strip()
-        return f"{role} – {topic.lower()}"
-    return section
+def _heading(section: tuple[str, ...]) -> str:
+    """("Responsibilities", "Data Scientist") → 'Data Scientist – responsibilities'."""
+    if len(section) > 1:
+        return f"{section[-1]} – {section[0].lower()}"
+    return section[0] if section else ""
 
 
 def _date(hit: Hit) -> str:

@@ -20,7 +20,7 @@ from .evaluate import lines, score_run, show
 from .index import Snapshot, sha256_file
 from .keyword import B, K1, KeywordIndex, tokenize
 from .retrieve import clean_query, ranked
-from .types import Chunk
+from .records import Chunk
 
 CORPUS_RECIPE = "title + ' ' + text"  # what each BEIR document is embedded and BM25-indexed as (MTEB style)
 
@@ -106,7 +106,7 @@ def beir_snapshot(data: BeirData, vectors: np.ndarray, token_lists: list[list[st
     """An in-memory index over a BEIR corpus, built with the product's FAISS and BM25 code:
     one record per document, the document id as its source (so per-article caps do nothing)."""
     faiss_index = store.make_faiss_index(vectors, "flat", 0, 32, 80, 128)
-    records = [store.ChunkRecord(Chunk(doc, doc, title, "", None, 0, text), (), 0, 0)
+    records = [store.ChunkRecord(Chunk(doc, doc, title, (), None, 0, text), (), 0, 0)
                for doc, title, text in zip(data.doc_ids, data.titles, data.texts)]
     return Snapshot(Path(data.name), {}, faiss_index, records, np.zeros((0, vectors.shape[1]), np.float32),
                     KeywordIndex.build(token_lists, k1=k1, b=b))

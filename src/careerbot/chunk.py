@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Iterable
 
-from .types import Article, Chunk, context_prefix
+from .records import Article, Chunk, context_prefix
 
 ABBREVIATIONS = ("Ph.D.", "U.S.", "U.K.", "e.g.", "i.e.", "etc.", "vs.", "Dr.", "Mr.", "Ms.", "Mrs.", "St.",
                  "Jan.", "Feb.", "Mar.", "Apr.", "Jun.", "Jul.", "Aug.", "Sep.", "Sept.", "Oct.", "Nov.",
@@ -79,10 +79,10 @@ class Chunker:
 def chunk_article(article: Article, chunker: Chunker) -> list[Chunk]:
     """Split an article into chunks; each carries title, section, source, date and position."""
     chunks: list[Chunk] = []
-    for section in article.sections:
-        for text in _pack(_groups(section.blocks), chunker, context_prefix(article.title, section.heading)):
+    for section in article.walk():
+        for text in _pack(_groups(section.blocks), chunker, context_prefix(article.title, section.path)):
             chunks.append(Chunk(chunk_id=f"{article.source}#{len(chunks)}", source=article.source,
-                                title=article.title, section=section.heading, date=article.date,
+                                title=article.title, section=section.path, date=article.date,
                                 position=len(chunks), text=text))
     return chunks
 

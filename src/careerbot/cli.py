@@ -13,6 +13,7 @@ from dataclasses import asdict
 from typing import Sequence
 
 from .errors import CareerbotError
+from .records import section_label
 from .settings import Settings
 
 
@@ -41,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="careerbot", description="Offline, cited answers about AI/ML careers.")
+    parser = argparse.ArgumentParser(prog="careerbot", description="Offline, cited answers from a collection of career articles.")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     index = commands.add_parser("index", help="build, update or inspect the index")
@@ -150,8 +151,10 @@ def cmd_info(args, settings: Settings) -> int:
           f"({info['counts']['units']} sentences)\nchunker:    {info['chunker']}")
     print(f"articles:   {len(articles)}")
     for article in articles:
-        print(f"  {article['chunks']:>4} chunks  {article['date'] or '—':<14} {article['title']}  "
-              f"[{article['source']}]")
+        # A title the page does not state is flagged, so a wrong guess is easy to spot and fix in the file.
+        guessed = "  (title from the file name)" if article["title_from"] == "file name" else ""
+        print(f"  {article['chunks']:>4} chunks  {article['date'] or '—':<20} {article['title']}  "
+              f"[{article['source']}]{guessed}")
     if not diff.is_current:
         print(f"corpus:     changed since the build ({len(diff.added)} new, {len(diff.changed)} changed, "
               f"{len(diff.removed)} removed); run: careerbot index update")
@@ -169,7 +172,7 @@ def cmd_search(args, settings: Settings) -> int:
     if not hits:
         print("no passages found")
     for hit in hits:
-        print(f"[{hit.rank}] {hit.score:.3f}  {hit.title} › {hit.section}  ({hit.source})")
+        print(f"[{hit.rank}] {hit.score:.3f}  {section_label((hit.title, *hit.section))}  ({hit.source})")
         for line in hit.text.split("\n"):
             print(f"    {line}")
         print()
@@ -189,7 +192,8 @@ def cmd_ask(args, settings: Settings) -> int:
         print("\nSources:")
         for citation in answer.citations:
             hit = citation.hit
-            print(f"  [{citation.n}] {hit.title} › {hit.section} ({hit.date or 'undated'}, {hit.source})")
+            where = section_label((hit.title, *hit.section))
+            print(f"  [{citation.n}] {where} ({hit.date or 'undated'}, {hit.source})")
     print(f"\n(mode: {answer.mode})")
     return 0
 

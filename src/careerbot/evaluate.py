@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InvalidArgument, InvalidQuery
-from .types import Answer
+from .records import Answer
 
 
 # ----- metrics (linear gain, log2 discount, as pytrec_eval computes them) ---------------------------

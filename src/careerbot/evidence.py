@@ -18,7 +18,7 @@ from .recall import Remembering, article_references, recall, with_neighbours
 from .retrieve import clean_query
 from .rewrite import (RoleMention, Vocabulary, content_terms, expand, numbers, rewrite_query, role_fit, roles,
                       synonyms, terms)
-from .types import Hit
+from .records import Hit
 
 MIN_FIT = 0.6  # a unit must speak about the asked role at least this well to support an answer
 # Calibrated on tests/questions.jsonl (see docs/answers.md): the supporting unit must cover this share
@@ -158,8 +158,8 @@ def _score_units(ask: _Asked, hit: Hit, texts: list[str], vectors: np.ndarray, s
     chunk, and lead-ins whose list is elsewhere). `contrast`: see LATE_CONTRAST."""
     sims = vectors @ ask.vector if len(texts) else np.zeros(0)
     ranked = contrasted(vectors, contrast) @ ask.vector if contrast and len(texts) else sims
-    nearby = frozenset(terms(f"{hit.title}\n{hit.section}\n{hit.text}"))
-    title_roles, tail = roles(hit.title), hit.section.split("›")[-1] if "›" in hit.section else ""
+    nearby = frozenset(terms(f"{hit.title}\n{hit.section_name}\n{hit.text}"))
+    title_roles, tail = roles(hit.title), hit.section[-1] if len(hit.section) > 1 else ""
     # Prose of a passage that ends in a lead-in with no items ("Here are the skills of each role:")
     # only introduces the sub-sections that follow; the answer is in those.
     introduces = bool(texts) and texts[-1].rstrip().endswith(":")
@@ -174,7 +174,7 @@ def _score_units(ask: _Asked, hit: Hit, texts: list[str], vectors: np.ndarray, s
         seen.add(key)
         # A list item is about its heading and its list's role; a sentence about what it says and the
         # roles it names (its heading counts half, through `nearby`).
-        own = frozenset(terms(f"{text}\n{lead_in}\n{hit.section if item else ''}"))
+        own = frozenset(terms(f"{text}\n{lead_in}\n{hit.section_name if item else ''}"))
         context = roles(f"{lead_in} {tail}")
         if item:
             mentioned = context or roles(text)
@@ -187,7 +187,7 @@ def _score_units(ask: _Asked, hit: Hit, texts: list[str], vectors: np.ndarray, s
         novel = set(terms(text)) - set(ask.wanted) - {t for r in mentioned for t in r.terms | r.seniority}
         # A heading or lead-in naming what is asked ("Tools and Software › Data Scientist") marks the
         # passage written to answer exactly that.
-        heading = set(terms(f"{hit.section}\n{lead_in}"))
+        heading = set(terms(f"{hit.section_name}\n{lead_in}"))
         named = bool(ask.focus & heading)
         headed = 0.15 * named + 0.15 * (named and ask.role_terms <= heading and fit >= 0.8)
         # A question that only names a role ("what is a research scientist?") asks for a description.

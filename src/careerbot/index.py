@@ -29,9 +29,10 @@ import numpy as np
 
 from .errors import CorruptIndex, IndexLocked, IndexNotFound, StaleIndex
 from .keyword import KeywordIndex
-from .types import Chunk
+from .records import Chunk
 
-FORMAT_VERSION = 1
+# 2: a chunk's section is its heading path, a JSON list (was one 'A › B' string).
+FORMAT_VERSION = 2
 ARTIFACTS = ("vectors.faiss", "chunks.jsonl", "units.npy")
 REBUILD_HINT = "rebuild it with: careerbot index build"
 
@@ -282,13 +283,13 @@ def _units_in_order(records: list[ChunkRecord]) -> bool:
 
 def _record_to_json(record: ChunkRecord) -> dict[str, Any]:
     c = record.chunk
-    return {"id": c.chunk_id, "source": c.source, "title": c.title, "section": c.section, "date": c.date,
+    return {"id": c.chunk_id, "source": c.source, "title": c.title, "section": list(c.section), "date": c.date,
             "position": c.position, "text": c.text, "terms": list(record.terms),
             "unit_start": record.unit_start, "unit_count": record.unit_count}
 
 
 def _record_from_json(data: dict[str, Any]) -> ChunkRecord:
-    chunk = Chunk(data["id"], data["source"], data["title"], data["section"], data["date"],
+    chunk = Chunk(data["id"], data["source"], data["title"], tuple(data["section"]), data["date"],
                   int(data["position"]), data["text"])
     return ChunkRecord(chunk, tuple(data["terms"]), int(data["unit_start"]), int(data["unit_count"]))
 

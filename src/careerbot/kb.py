@@ -11,21 +11,21 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 
 from . import index as store
 from .chunk import Chunker, chunk_article, split_units
-from .errors import EmptyCorpus, StaleIndex, UnsupportedFile
 from .corpus import scan_corpus
-from .ingest import parse_file
+from .errors import EmptyCorpus, StaleIndex, UnsupportedFile
+from .ingest import fingerprints, read_page, site_chrome, to_article
 from .keyword import KeywordIndex, keyword_terms
+from .records import Answer, Chunk, Hit, UpdateReport
 from .settings import Settings
-from .types import Answer, Chunk, Hit, UpdateReport
 
 log = logging.getLogger("careerbot")
 ProgressFn = Callable[[float, str], None]
@@ -40,6 +40,7 @@ class ArticleInfo:
     date: str | None
     chunks: int
     sha256: str
+    title_from: str = "metadata"  # "metadata", "heading" (a title line of the page) or "file name"
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class KnowledgeBase:
     # ----- construction -------------------------------------------------------------------------
     @classmethod
     def build(cls, corpus: str | Path = "corpus", index: str | Path = "index", settings: Settings | None = None,
-              progress: ProgressFn | None = None) -> "KnowledgeBase":
+              progress: ProgressFn | None = None) -> KnowledgeBase:
         """Full (re)build of the index from corpus; returns the loaded knowledge base."""
         settings = settings or Settings.from_env()
         kb = cls(None, Path(index), settings)  # type: ignore[arg-type]
@@ -77,7 +78,7 @@ class KnowledgeBase:
 
     @classmethod
     def load(cls, index: str | Path = "index", settings: Settings | None = None,
-             corpus: str | Path | None = None) -> "KnowledgeBase":
+             corpus: str | Path | None = None) -> KnowledgeBase:
         """Open a built index. With `corpus`, also refuse an index that the corpus has moved past."""
         settings = settings or Settings.from_env()
         snapshot = store.read_index(Path(index))
@@ -93,7 +94,7 @@ class KnowledgeBase:
 
     @classmethod
     def open_or_build(cls, corpus: str | Path, index: str | Path, settings: Settings | None = None,
-                      progress: ProgressFn | None = None) -> "KnowledgeBase":
+                      progress: ProgressFn | None = None) -> KnowledgeBase:
         """Load the index, building or updating it first when it is missing or behind the corpus."""
         settings = settings or Settings.from_env()
         try:
@@ -141,18 +142,33 @@ class KnowledgeBase:
             for name in scan.links_out:
                 log.warning("skipped %s: it links outside the corpus", name)
                 skipped.append(f"{name}: links outside the corpus; skipped")
+            pages = {}
             for source in todo:
                 try:
-                    article = parse_file(corpus / source, corpus, self.settings.max_file_bytes)
+                    pages[source] = read_page(corpus / source, corpus, self.settings.max_file_bytes)
                 except UnsupportedFile as exc:
-                    log.warning("skipped %s", exc)
-                    skipped.append(str(exc))
-                    bad[source] = {**found[source].meta(), "reason": str(exc), "max_file_bytes": limit}
+                    self._skip(exc, source, found, bad, skipped)
+            # Site chrome is what repeats across the corpus, so adding or removing an article can change
+            # it for articles kept as they are: those are parsed again.
+            prints = {s: tuple(old_files[s].get("blocks", ())) for s in keep}
+            prints.update({s: fingerprints(page.blocks) for s, page in pages.items()})
+            chrome = site_chrome(prints.values())
+            moved = chrome ^ frozenset(reuse.manifest.get("chrome", ()) if reuse else ())
+            for source in sorted(s for s in keep if moved & {fp.rstrip("~") for fp in prints[s]}):
+                keep.discard(source)
+                todo.append(source)
+                pages[source] = read_page(corpus / source, corpus, self.settings.max_file_bytes)
+            for source in sorted(pages):
+                try:
+                    article = to_article(pages[source], chrome)
+                except UnsupportedFile as exc:
+                    self._skip(exc, source, found, bad, skipped)
                     continue
                 chunks = chunk_article(article, chunker)
                 new_chunks.extend(chunks)
                 file_meta[source] = {**found[source].meta(), "title": article.title, "date": article.date,
-                                     "byline": article.byline, "chunks": len(chunks)}
+                                     "byline": article.byline, "title_from": article.title_from,
+                                     "chunks": len(chunks), "blocks": list(prints[source])}
             removed = set(old_files) - set(hashes)
             if reuse is not None and not todo and not removed:
                 self._snapshot = reuse  # another writer may have brought the index up to date
@@ -178,9 +194,9 @@ class KnowledgeBase:
                 "sentence_vectors": self.settings.sentence_vectors,
                 "index_type": "hnsw" if hasattr(faiss_index, "hnsw") else "flat",
                 "hnsw_ef_search": self.settings.hnsw_ef_search,
-                "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "corpus": str(corpus), "scanned_ns": scan.scanned_ns, "files": dict(sorted(file_meta.items())),
-                "skipped": dict(sorted(bad.items())),
+                "skipped": dict(sorted(bad.items())), "chrome": sorted(chrome),
                 "counts": {"articles": len(file_meta), "chunks": len(records), "units": len(units)},
                 "keyword": {"library": "bm25s", "k1": keyword.retriever.k1, "b": keyword.retriever.b},
             }
@@ -198,6 +214,11 @@ class KnowledgeBase:
             removed=tuple(sorted(old - set(hashes))), unchanged=tuple(sorted(keep)),
             skipped=tuple(skipped), chunks_embedded=len(new_chunks), chunks_total=len(records),
             seconds=time.perf_counter() - started)
+
+    def _skip(self, exc: UnsupportedFile, source: str, found, bad: dict, skipped: list[str]) -> None:
+        log.warning("skipped %s", exc)
+        skipped.append(str(exc))
+        bad[source] = {**found[source].meta(), "reason": str(exc), "max_file_bytes": self.settings.max_file_bytes}
 
     def _assemble(self, reuse, kept_records, new_chunks, embedder, notify):
         """Kept records keep their vectors; only new chunks (and their sentences) are embedded."""
@@ -283,7 +304,8 @@ class KnowledgeBase:
         """The indexed articles, in file order."""
         files = self._snapshot.manifest.get("files", {})
         return [ArticleInfo(source, meta.get("title", source), meta.get("date"), int(meta.get("chunks", 0)),
-                            meta.get("sha256", "")) for source, meta in files.items()]
+                            meta.get("sha256", ""), meta.get("title_from", "metadata"))
+                for source, meta in files.items()]
 
     def info(self) -> dict:
         """Manifest facts for `index info`: model, counts, build time, location."""

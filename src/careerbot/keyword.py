@@ -42,7 +42,7 @@ def tokenize(text: str) -> list[str]:
 def keyword_terms(chunk) -> list[str]:
     """What BM25 indexes for a chunk: section heading and passage. The article title is left out
     because it repeats in every chunk of its article and would swamp within-article ranking."""
-    return tokenize(f"{chunk.section}\n{chunk.text}")
+    return tokenize(f"{chunk.section_name}\n{chunk.text}")
 
 
 class KeywordIndex:

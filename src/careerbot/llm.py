@@ -27,7 +27,7 @@ from .chunk import count_tokens, split_sentences
 from .errors import InvalidArgument, ModelUnavailable
 from .evidence import gather
 from .rewrite import terms
-from .types import Answer, Citation, Hit
+from .records import Answer, Citation, Hit
 
 SYSTEM_PROMPT = (
     "You are careerbot. Answer the question using only the numbered passages from career articles. "
@@ -90,7 +90,7 @@ def build_messages(question: str, passages: list[Hit], encoding: str, budget: in
     used, blocks, spent = [], [], 0
     for hit in passages:
         # No article text, title or section may open or close the data block, in any spelling.
-        text, title, section = (_DATA_TAG.sub("", part) for part in (hit.text, hit.title, hit.section))
+        text, title, section = (_DATA_TAG.sub("", part) for part in (hit.text, hit.title, hit.section_name))
         dated = f" ({hit.date})" if hit.date else ""
         block = f"[{len(used) + 1}] {title} — {section}{dated}\n{text}"
         cost = count_tokens(block, encoding)

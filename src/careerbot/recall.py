@@ -13,7 +13,7 @@ import numpy as np
 
 from .retrieve import search
 from .rewrite import RoleMention, Vocabulary, content_terms, terms
-from .types import Hit
+from .records import Hit
 
 ANSWER_K = 10  # passages retrieved for an answer: both roles of a comparison and every article that answers
 
@@ -71,7 +71,7 @@ def with_neighbours(kb, hits: list[Hit], query_vector: np.ndarray) -> list[Hit]:
         for j in (i - 1, i + 1) if i is not None else ():
             if 0 <= j < len(snapshot.records):
                 chunk = snapshot.records[j].chunk
-                same_heading = chunk.section.split("›")[0].strip() == hit.section.split("›")[0].strip()
+                same_heading = chunk.section[:1] == hit.section[:1]
                 if chunk.source == hit.source and same_heading and chunk.chunk_id not in have:
                     have.add(chunk.chunk_id)
                     similarity = float(snapshot.faiss_index.reconstruct(j) @ query_vector)

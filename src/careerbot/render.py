@@ -9,7 +9,7 @@ import html
 import re
 from typing import Iterable, Sequence
 
-from .types import Answer, Citation
+from .records import Answer, Citation
 
 MARKER = re.compile(r"\[(\d{1,3})\]")
 BULLET = re.compile(r"^\s*[-•*]\s+")
@@ -107,7 +107,7 @@ def render_sources(answer: Answer, turn: int) -> str:
     items = []
     for citation in answer.citations:
         hit = citation.hit
-        meta = " · ".join(esc(part) for part in (hit.section if hit.section != hit.title else "",
+        meta = " · ".join(esc(part) for part in (hit.section_name if hit.section_name != hit.title else "",
                                                    hit.date or "", hit.source) if part)
         items.append(
             f'<li class="cb-source" id="{source_id(turn, citation.n)}" data-source="{esc(hit.source)}">'

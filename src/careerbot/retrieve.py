@@ -14,7 +14,7 @@ import numpy as np
 from .errors import EmptyQuery, InvalidArgument, QueryTooLong
 from .index import Snapshot
 from .keyword import tokenize
-from .types import Hit
+from .records import Hit
 
 MAX_K = 1000
 

@@ -173,7 +173,7 @@ class Vocabulary:
         with _LOCK:
             if key not in _CACHE:
                 _CACHE.clear()  # one index version at a time is the common case; keep memory flat
-                _CACHE[key] = cls.build([f"{r.chunk.title}\n{r.chunk.section}\n{r.chunk.text}"
+                _CACHE[key] = cls.build([f"{r.chunk.title}\n{r.chunk.section_name}\n{r.chunk.text}"
                                          for r in snapshot.records], english)
             return _CACHE[key]
 

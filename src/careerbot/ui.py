@@ -24,7 +24,7 @@ from .kb import KnowledgeBase  # noqa: E402
 from .render import (render_answer, render_articles, render_error, render_mode, render_panel,  # noqa: E402
                      render_partial, render_sources, render_status, render_user)
 from .settings import Settings  # noqa: E402
-from .types import Answer  # noqa: E402
+from .records import Answer  # noqa: E402
 
 EXAMPLES = (
     "How much does a lead machine learning engineer earn compared to an ML engineer?",
@@ -52,7 +52,7 @@ def _clean_history(history: Any) -> list[dict]:
 def answer_payload(answer: Answer) -> dict:
     """What the /chat API returns: the answer text with [n] markers and the cited passages."""
     return {"answer": answer.text, "abstained": answer.abstained, "mode": answer.mode, "query": answer.query,
-            "citations": [{"n": c.n, "quote": c.quote, "title": c.hit.title, "section": c.hit.section,
+            "citations": [{"n": c.n, "quote": c.quote, "title": c.hit.title, "section": c.hit.section_name, "section_path": list(c.hit.section),
                            "date": c.hit.date, "source": c.hit.source, "chunk_id": c.hit.chunk_id,
                            "passage": c.hit.text} for c in answer.citations]}
 

@@ -1,39 +1,64 @@
 """The typed, frozen records that move through the pipeline: corpus → chunks → hits → answer."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
 class Section:
-    """A headed part of an article. `blocks` are paragraphs or bullet lists ("- item" lines)."""
+    """A headed part of an article: its heading, level (1–6; 0 for the lead before any heading), the path
+    of headings from the top (a tuple, e.g. ("Responsibilities", "Data Scientist")), its own blocks
+    (paragraphs, or "- item" lines for lists and table rows) and its sub-sections."""
 
     heading: str
+    level: int
+    path: tuple[str, ...]
     blocks: tuple[str, ...]
+    children: tuple[Section, ...] = ()
+
+    def walk(self) -> Iterator[Section]:
+        """This section, then its sub-sections, in reading order."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
 
 
 @dataclass(frozen=True)
 class Article:
-    """A cleaned article, ready for chunking."""
+    """A cleaned article, ready for chunking. `sections` is the top of the section tree; `title_from` says
+    where the title came from ("metadata", "heading" or "file name")."""
 
     source: str  # file name relative to the corpus directory
     title: str
     date: str | None
     byline: str | None
     sections: tuple[Section, ...]
+    title_from: str = "metadata"
+
+    def walk(self) -> Iterator[Section]:
+        """Every section of the tree in reading order. Usage: [s.path for s in article.walk()]"""
+        for section in self.sections:
+            yield from section.walk()
 
 
 @dataclass(frozen=True)
 class Chunk:
-    """A passage of one article section: what is indexed, retrieved and cited."""
+    """A passage of one article section: what is indexed, retrieved and cited. `section` is the heading
+    path of the section it comes from (() for the lead)."""
 
     chunk_id: str  # "<source>#<position>"
     source: str
     title: str
-    section: str
+    section: tuple[str, ...]
     date: str | None
     position: int  # order of the chunk within its article
     text: str  # the passage shown to users
+
+    @property
+    def section_name(self) -> str:
+        """The heading path for people ("Responsibilities › Data Scientist"); "" for an article's lead."""
+        return section_label(self.section)
 
     @property
     def embed_text(self) -> str:
@@ -41,10 +66,16 @@ class Chunk:
         return context_prefix(self.title, self.section) + self.text
 
 
-def context_prefix(title: str, section: str) -> str:
+def section_label(path: tuple[str, ...]) -> str:
+    """A heading path for people: ("Responsibilities", "Data Scientist") → "Responsibilities › Data Scientist"."""
+    return " › ".join(path)
+
+
+def context_prefix(title: str, section: tuple[str, ...]) -> str:
     """The context line prepended to a passage before embedding."""
-    if section and section != title:
-        return f"{title} — {section}\n"
+    label = section_label(section)
+    if label and label != title:
+        return f"{title} — {label}\n"
     return f"{title}\n"
 
 
@@ -56,12 +87,17 @@ class Hit:
     text: str
     score: float
     title: str
-    section: str
+    section: tuple[str, ...]
     source: str
     date: str | None
     position: int
     rank: int = 0
     similarity: float = 0.0  # cosine of query and passage, whatever the retrieval mode
+
+    @property
+    def section_name(self) -> str:
+        """The heading path for people ("Responsibilities › Data Scientist"); "" for an article's lead."""
+        return section_label(self.section)
 
 
 @dataclass(frozen=True)

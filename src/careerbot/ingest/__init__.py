@@ -1,0 +1,128 @@
+"""Ingest: article files (.txt page dumps, Markdown, HTML) → clean Articles with a section tree.
+
+Each format has its parser (plaintext, markdown, html) producing a Page of typed blocks; furniture
+(site chrome, menus, link lists, captions, the page around the body) is then dropped by general
+evidence, and the blocks become a tree of sections. docs/ingest.md has the rules and their measurements.
+
+Usage:
+    article = parse_file(Path("corpus/a.md"), root=Path("corpus"))
+    page = read_page(path, root); chrome = site_chrome([fingerprints(p.blocks) for p in pages])
+    article = to_article(page, chrome)
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..corpus import SUPPORTED_SUFFIXES
+from ..errors import UnsupportedFile
+from ..records import Article
+from .blocks import HEADING, PARA, Block, Page
+from .furniture import GOOD, NEAR, classify, drop_furniture, fingerprints, site_chrome
+from .repair import decode_bytes, repair_mojibake
+from .sections import build_sections
+from .title import choose_title, find_byline, find_date, is_title_line, same_heading
+
+__all__ = ["SUPPORTED_SUFFIXES", "Article", "Page", "decode_bytes", "fingerprints", "parse_file", "parse_text",
+           "read_page", "repair_mojibake", "site_chrome", "to_article"]
+
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+HTML_SUFFIXES = (".html", ".htm")
+
+
+def format_of(source: str) -> str:
+    """'txt', 'md' or 'html' from a file name."""
+    suffix = Path(source).suffix.lower()
+    return "html" if suffix in HTML_SUFFIXES else "md" if suffix in MARKDOWN_SUFFIXES else "txt"
+
+
+def read_page(path: Path, root: Path | None = None, max_bytes: int = 5_000_000) -> Page:
+    """Read, decode, repair and parse one file into a Page. Raises UnsupportedFile with a reason a user
+    can act on."""
+    name = str(path.relative_to(root)) if root else path.name
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise UnsupportedFile(f"{name}: unsupported type {suffix or '(none)'}; use .txt, .md or .html")
+    size = path.stat().st_size
+    if size == 0:
+        raise UnsupportedFile(f"{name}: empty file; skipped")
+    if size > max_bytes:
+        raise UnsupportedFile(f"{name}: {size:,} bytes is over the {max_bytes:,}-byte limit; skipped")
+    text = repair_mojibake(decode_bytes(path.read_bytes(), name))
+    return page_from_text(text, name)
+
+
+def page_from_text(text: str, source: str, fmt: str | None = None) -> Page:
+    """Parse decoded text of the given format ('txt', 'md', 'html'; by default from the file name)."""
+    fmt = fmt or format_of(source)
+    if fmt == "html":
+        from .html import read_html
+
+        meta, blocks = read_html(text, source)
+        return _page(source, blocks, meta.get("title"), meta.get("date"), meta.get("author"), meta.get("site"))
+    if fmt == "md":
+        from .markdown import AUTHOR_KEYS, DATE_KEYS, TITLE_KEYS, first_of, read_markdown
+
+        front, blocks = read_markdown(text)
+        return _page(source, blocks, first_of(front, TITLE_KEYS), first_of(front, DATE_KEYS),
+                     first_of(front, AUTHOR_KEYS), None)
+    from .plaintext import clean_lines, text_blocks
+
+    lines = clean_lines(text)
+    head = [line.strip() for line in lines if line.strip()][:40]
+    page = _page(source, text_blocks(lines), None, find_date(head[:15], 80), None, None)
+    return Page(page.source, page.blocks, page.title, page.title_from, page.date,
+                find_byline(head[:15], page.title), None)
+
+
+def _page(source: str, blocks: list[Block], title: str | None, date: str | None, author: str | None,
+          site: str | None) -> Page:
+    """Settle title and date from metadata or the page itself; the title line and what precedes it on a
+    page without metadata (site name, menus) are not article blocks."""
+    # The first paragraph of running prose: the title is above it, the body starts there.
+    first_body = next((i for wanted in (GOOD, NEAR) for i, b in enumerate(blocks)
+                       if b.kind == PARA and classify(b) == wanted), len(blocks))
+    if title:
+        title_from = "metadata"
+        for i, block in enumerate(blocks[:first_body + 1]):
+            if block.kind == HEADING and is_title_line(block.text, title):
+                blocks = blocks[:i] + blocks[i + 1:]  # the page repeats its title as the first heading
+                break
+    else:
+        choice = choose_title(blocks, source, first_body)
+        title, title_from = choice.title, choice.source
+        if choice.index is not None:
+            # The title line opens the article: blocks above it are page header, except running prose.
+            blocks = [b for b in blocks[:choice.index] if b.kind == PARA and classify(b) == GOOD] \
+                + blocks[choice.index + 1:]
+    texts = [b.plain for b in blocks if b.kind != HEADING]
+    printed = find_date(texts[:8], 100) or find_date(texts, 160)
+    # Extractors return "Name · Date" or "Name | Site" for an author; the name is the first part.
+    author = re.split(r"\s+[·|•]\s+|\s+-\s+", author)[0].strip() if author else None
+    return Page(source, tuple(blocks), " ".join(title.split()), title_from,
+                date or printed, author or None, site)
+
+
+def to_article(page: Page, chrome: frozenset[str] = frozenset()) -> Article:
+    """Drop the page's furniture and build the article's section tree. Raises UnsupportedFile when no
+    article text is left."""
+    blocks = drop_furniture(list(page.blocks), chrome)
+    blocks = [b for b in blocks if not (b.kind == HEADING and same_heading(b.text, page.title)
+                                        and b is blocks[0])]
+    sections = build_sections(blocks)
+    article = Article(source=page.source, title=page.title, date=page.date, byline=page.byline,
+                      sections=sections, title_from=page.title_from)
+    if not any(s.blocks for s in article.walk()):
+        raise UnsupportedFile(f"{page.source}: no readable article text; skipped")
+    return article
+
+
+def parse_file(path: Path, root: Path | None = None, max_bytes: int = 5_000_000,
+               chrome: frozenset[str] = frozenset()) -> Article:
+    """Read and clean one article file. Raises UnsupportedFile with a reason a user can act on."""
+    return to_article(read_page(path, root, max_bytes), chrome)
+
+
+def parse_text(text: str, source: str, fmt: str | None = None) -> Article:
+    """An Article from text already decoded. Usage: parse_text("Title\\n\\nBody.", source="a.txt")"""
+    return to_article(page_from_text(text, source, fmt))

@@ -1,0 +1,89 @@
+"""The intermediate form every format parser produces: a page of typed blocks plus its metadata.
+
+Usage: page = Page(blocks=(Block("heading", "Skills", level=2), Block("list", items=("Python",))), title="T")
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+HEADING, PARA, LIST, IMAGE = "heading", "para", "list", "image"
+
+
+@dataclass(frozen=True)
+class Block:
+    """One block of a page: a heading (with its level), a paragraph, a list (or table rows), or an image.
+
+    `link_chars` counts the characters of the text that sit inside links (per item for lists): navigation,
+    related-links lists and cross-links are mostly link text, prose is not.
+    """
+
+    kind: str
+    text: str = ""
+    items: tuple[str, ...] = ()
+    level: int = 0  # heading level 1–6 as marked up; inferred for plain text
+    explicit: bool = False  # heading marked up in the source (Markdown #, HTML <h2>)
+    link_chars: int = 0
+    item_link_chars: tuple[int, ...] = ()
+    quoted: bool = False  # inside a blockquote
+    line: int = 0  # source line, for messages and ordering
+
+    @property
+    def plain(self) -> str:
+        return self.text if self.kind != LIST else "\n".join(self.items)
+
+    @property
+    def link_density(self) -> float:
+        chars = sum(self.item_link_chars) if self.kind == LIST else self.link_chars
+        return chars / max(1, len(self.plain.replace("\n", "")))
+
+    def words(self) -> list[str]:
+        return self.plain.split()
+
+
+@dataclass(frozen=True)
+class Page:
+    """A parsed file before furniture removal: blocks in reading order and what the page says of itself.
+
+    `title_from` says where the title came from: "metadata" (front matter, <title>, og:title), "heading"
+    (a heading or title-like line of the page), or "file name" when the page shows none.
+    """
+
+    source: str
+    blocks: tuple[Block, ...]
+    title: str
+    title_from: str
+    date: str | None = None
+    byline: str | None = None
+    site: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    """jusText's English stoplist (a standard list; trafilatura ships jusText)."""
+    import justext
+
+    return frozenset(w.lower() for w in justext.get_stoplist("English"))
+
+
+URL = re.compile(r"(?:\bhttps?://|\bwww\.)\S+")
+
+
+def without_urls(text: str) -> str:
+    """Text with bare web addresses removed: an address is not words."""
+    return URL.sub(" ", text) if "http" in text or "www." in text else text
+
+
+def stopword_density(text: str) -> float:
+    """Share of words that are stopwords: high for running prose, low for menus, tags and names."""
+    text = without_urls(text)
+    words = [w.lower().replace("’", "'") for w in _WORD.findall(text)]
+    if not words:
+        return 0.0
+    stop = stopwords()
+    return sum(w in stop for w in words) / len(words)

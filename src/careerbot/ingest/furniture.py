@@ -1,0 +1,192 @@
+"""Page furniture: what belongs to the site around an article, found by general evidence, not wording.
+
+Evidence, each checked on the development set (docs/ingest.md):
+- site chrome: a block that repeats verbatim across several articles of the corpus;
+- link lists and cross-links: lists whose every item is mostly link text (menus, tables of contents,
+  related posts), short paragraphs that are mostly a link ("Learn more: …");
+- captions: a short non-sentence line right after an image; legal lines (©);
+- the page around the body: before the first and after the last paragraph of running prose, blocks that
+  jusText would call short or bad (little text, few stopwords: menus, tags, reading times, share and
+  comment boxes, bylines, job-ad teasers).
+Inside the body nothing is dropped for being short: list items and short sentences are article text.
+
+Usage: kept = drop_furniture(blocks, chrome=frozenset())
+"""
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+
+from .blocks import HEADING, IMAGE, LIST, PARA, Block, stopword_density, without_urls
+from .title import find_date
+
+GOOD, NEAR, SHORT, BAD = "good", "near-good", "short", "bad"
+# jusText's defaults (Pomikálek 2011): lengths in characters, densities as shares of words.
+LENGTH_LOW, LENGTH_HIGH = 70, 200
+STOPWORDS_LOW, STOPWORDS_HIGH = 0.30, 0.32
+MAX_LINK_DENSITY = 0.2
+# A list item or paragraph that is at least half link text is a link, not text about something.
+LINK_SHARE = 0.5
+CROSS_LINK_WORDS = 30
+CAPTION_WORDS = 15
+# Site chrome: repeated in this many articles (a short or link-like block: in two).
+CHROME_ARTICLES, CHROME_ARTICLES_WEAK = 3, 2
+FINGERPRINT_WORDS = 60
+DATELINE_WORDS = 25
+LIST_ITEM_WORDS = 3
+
+
+def classify(block: Block) -> str:
+    """jusText's context-free class of a block: good, near-good, short or bad."""
+    text = without_urls(block.plain).strip()
+    if block.link_density > MAX_LINK_DENSITY or "©" in text or "&copy" in text:
+        return BAD
+    if len(text) < LENGTH_LOW:
+        return SHORT
+    density = stopword_density(text)
+    if density >= STOPWORDS_HIGH:
+        return GOOD if len(text) > LENGTH_HIGH else NEAR
+    return NEAR if density >= STOPWORDS_LOW else BAD
+
+
+def _norm(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).lower().split())
+
+
+def fingerprints(blocks: Iterable[Block]) -> tuple[str, ...]:
+    """Fingerprints of a page's short blocks, for finding site chrome across the corpus. A trailing '~'
+    marks a weak block (short or bad), which counts as chrome sooner."""
+    out = set()
+    for block in blocks:
+        if block.kind in (HEADING, IMAGE) or len(block.words()) > FINGERPRINT_WORDS or not block.plain.strip():
+            continue
+        digest = hashlib.sha1(_norm(block.plain).encode("utf-8")).hexdigest()[:12]
+        out.add(digest + ("~" if classify(block) in (SHORT, BAD) else ""))
+    return tuple(sorted(out))
+
+
+def site_chrome(per_article: Iterable[Iterable[str]]) -> frozenset[str]:
+    """The fingerprints that repeat across articles: in CHROME_ARTICLES of them, or in
+    CHROME_ARTICLES_WEAK when the block is short or bad."""
+    counts: Counter[str] = Counter()
+    weak: set[str] = set()
+    for prints in per_article:
+        seen = set()
+        for fp in prints:
+            digest = fp.rstrip("~")
+            if fp.endswith("~"):
+                weak.add(digest)
+            seen.add(digest)
+        counts.update(seen)
+    return frozenset(d for d, n in counts.items()
+                     if n >= CHROME_ARTICLES or (n >= CHROME_ARTICLES_WEAK and d in weak))
+
+
+def _is_chrome(block: Block, chrome: frozenset[str]) -> bool:
+    if not chrome or block.kind in (HEADING, IMAGE):
+        return False
+    return hashlib.sha1(_norm(block.plain).encode("utf-8")).hexdigest()[:12] in chrome
+
+
+def is_link_list(block: Block) -> bool:
+    """A list whose every item is mostly link text: a menu, table of contents or related-links list."""
+    if block.kind != LIST or not block.items:
+        return False
+    return all(links >= LINK_SHARE * max(1, len(item)) for item, links in zip(block.items, block.item_link_chars))
+
+
+def is_cross_link(block: Block) -> bool:
+    """A short paragraph that is mostly a link ("Learn more: <link>", a photo credit with its links)."""
+    return block.kind == PARA and len(block.words()) <= CROSS_LINK_WORDS and block.link_density >= LINK_SHARE
+
+
+def _is_sentence(text: str) -> bool:
+    return text.rstrip().endswith((".", "!", "?", ":", "”", '"'))
+
+
+def _is_lead_in(block: Block) -> bool:
+    return block.kind == PARA and block.text.rstrip().endswith(":")
+
+
+def drop_furniture(blocks: list[Block], chrome: frozenset[str] = frozenset()) -> list[Block]:
+    """The article's own blocks, in order."""
+    kept: list[Block] = []
+    previous: Block | None = None
+    for block in blocks:
+        drop = False
+        if block.kind == IMAGE:
+            drop = True
+        elif block.kind != HEADING:
+            drop = (_is_chrome(block, chrome) or is_link_list(block) or is_cross_link(block)
+                    or "©" in block.plain
+                    or (previous is not None and previous.kind == IMAGE and block.kind == PARA
+                        and len(block.words()) <= CAPTION_WORDS and not _is_sentence(block.text)))
+            if is_link_list(block) and kept and _is_lead_in(kept[-1]) and len(kept[-1].words()) <= 12:
+                kept.pop()  # "Explore other careers:" goes with its links
+        previous = block
+        if not drop:
+            kept.append(block)
+    return _trim_page(_drop_repeats(kept))
+
+
+def _prose_follows(blocks: list[Block], classes: list[str], i: int) -> bool:
+    """The next paragraph after block i, past headings, is prose (good or near-good)."""
+    for j in range(i + 1, len(blocks)):
+        if blocks[j].kind != HEADING:
+            return blocks[j].kind == PARA and classes[j] in (GOOD, NEAR)
+    return False
+
+
+def _mean_words(block: Block) -> float:
+    return sum(len(item.split()) for item in block.items) / max(1, len(block.items))
+
+
+def _drop_repeats(blocks: list[Block]) -> list[Block]:
+    """A paragraph printed twice (a standfirst above the body that the body repeats, whole or as its start)
+    is kept once, in the later, fuller place."""
+    paras = [(i, _norm(b.text)) for i, b in enumerate(blocks) if b.kind == PARA]
+    repeated = set()
+    for i, text in paras:
+        if len(text.split()) < 5:
+            continue
+        if any(j != i and text in other and (len(other) > len(text) or j > i) for j, other in paras):
+            repeated.add(i)
+    return [b for i, b in enumerate(blocks) if i not in repeated]
+
+
+def _trim_page(blocks: list[Block]) -> list[Block]:
+    """Drop the page around the article: before its first block of running prose, the short and bad
+    blocks (menus, datelines, tags); after its last, everything from the first short or bad block on
+    (share and comment boxes, footers, teasers), which is where the article ends."""
+    classes = [classify(b) if b.kind != HEADING else "" for b in blocks]
+    # Only paragraphs mark the body: a long list above the first one is as likely a table of contents.
+    body = [i for i, c in enumerate(classes) if c == GOOD and blocks[i].kind == PARA]
+    if not body:  # no running prose to tell the article from the page (a short note): keep it all
+        return blocks
+    first, last = body[0], body[-1]
+    kept: list[Block] = []
+    for i, block in enumerate(blocks):
+        # Outside the body a line with a date on it is a dateline or byline ("Written on … by …"); the
+        # date itself is kept as the article's metadata.
+        weak = classes[i] in (SHORT, BAD) or (
+            (i < first or i > last) and block.kind == PARA and len(block.words()) <= DATELINE_WORDS
+            and find_date([block.text], 10_000) is not None)
+        if i < first and weak:
+            continue
+        if i > last and weak and _prose_follows(blocks, classes, i):
+            kept.append(block)  # a short line between paragraphs of prose is the article's own
+            continue
+        if i > last and weak:
+            # A list of real items (a table, steps, skills) or the list a closing paragraph announces is
+            # still the article; a list of one- and two-word entries is a menu.
+            if block.kind == LIST and (_is_lead_in(kept[-1]) or _mean_words(block) >= LIST_ITEM_WORDS):
+                kept.append(block)
+                continue
+            break
+        kept.append(block)
+    # A heading with nothing of its own after it, at the end, was the title of dropped furniture.
+    while kept and kept[-1].kind == HEADING:
+        kept.pop()
+    return kept

@@ -1,0 +1,245 @@
+"""Markdown → blocks with markdown-it-py: front matter read as metadata, headings with levels, paragraphs,
+lists and table rows as plain text (emphasis markers, images and inline HTML reduced to their text).
+
+Usage: meta, blocks = read_markdown("---\\ntitle: T\\n---\\n# Skills\\n\\n- Python\\n")
+"""
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+
+from .blocks import HEADING, IMAGE, LIST, PARA, Block
+from .htmlfrag import html_fragment_text
+
+log = logging.getLogger("careerbot")
+
+_FRONT_MATTER = re.compile(r"\A\ufeff?(?:(---)[ \t]*\n(.*?)\n(?:---|\.\.\.)|(\+\+\+)[ \t]*\n(.*?)\n\+\+\+)"
+                           r"[ \t]*(?:\n|\Z)", re.DOTALL)
+# Template and attribute syntax of static-site generators (Liquid/Jinja {% %}, Hugo shortcodes {{< >}},
+# kramdown attribute lists {: .class}) is markup, never text.
+_TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{:[^{}\n]*\}", re.DOTALL)
+_INLINE_TAG = re.compile(r"<(/?)\s*([A-Za-z][\w-]*)")
+_HIDDEN = {"script", "style", "noscript", "template"}
+TITLE_KEYS = ("title", "headline", "name")
+DATE_KEYS = ("date", "published", "pubdate", "publishdate", "created", "date_published")
+AUTHOR_KEYS = ("author", "authors", "byline")
+
+
+def split_front_matter(text: str) -> tuple[dict[str, str], str]:
+    """YAML (---) or TOML (+++) front matter as a flat dict of strings, and the body after it.
+    Values keep the form printed in the file (dates are not reinterpreted)."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    body = text[match.end():]
+    raw = match.group(2) if match.group(1) else match.group(4)
+    import tomllib
+
+    import yaml
+
+    try:
+        data = _load_yaml(raw) if match.group(1) else _load_toml(raw)
+    except (yaml.YAMLError, tomllib.TOMLDecodeError, ValueError) as exc:  # still front matter: never body text
+        log.warning("front matter could not be read (%s); its fields are ignored", exc.__class__.__name__)
+        data = {}
+    flat = {str(k).lower(): _flat(v) for k, v in data.items()} if isinstance(data, dict) else {}
+    return flat, body
+
+
+def _load_yaml(raw: str):
+    import yaml
+
+    return yaml.load(raw, Loader=yaml.BaseLoader)  # BaseLoader: every scalar stays the string as written
+
+
+def _load_toml(raw: str):
+    import tomllib
+
+    return tomllib.loads(raw)
+
+
+def _flat(value) -> str:
+    if isinstance(value, dict):
+        return _flat(value.get("name") or next(iter(value.values()), ""))
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_flat(v) for v in value if _flat(v))
+    return str(value).strip()
+
+
+def first_of(meta: dict[str, str], keys: tuple[str, ...]) -> str | None:
+    for key in keys:
+        if meta.get(key):
+            return meta[key]
+    return None
+
+
+@lru_cache(maxsize=1)
+def _parser():
+    from markdown_it import MarkdownIt
+
+    parser = MarkdownIt("commonmark", {"html": True}).enable("table")
+    # Every link is parsed as a link: its address is dropped anyway, and a refused one (javascript:) would
+    # otherwise stay in the text as literal markup.
+    parser.validateLink = lambda url: True
+    return parser
+
+
+def read_markdown(text: str) -> tuple[dict[str, str], list[Block]]:
+    """Front matter and the body's blocks."""
+    meta, body = split_front_matter(text)
+    return meta, markdown_blocks(body)
+
+
+def markdown_blocks(body: str) -> list[Block]:
+    """The blocks of a Markdown body, in reading order."""
+    tokens = _parser().parse(body)
+    blocks: list[Block] = []
+    quoted = 0
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        line = tok.map[0] + 1 if tok.map else 0
+        if tok.type == "blockquote_open":
+            quoted += 1
+        elif tok.type == "blockquote_close":
+            quoted -= 1
+        elif tok.type == "heading_open":
+            text, _, _ = _inline(tokens[i + 1])
+            if text:
+                blocks.append(Block(HEADING, text, level=int(tok.tag[1]), explicit=True, line=line))
+            i += 3
+            continue
+        elif tok.type == "paragraph_open":
+            text, links, images = _inline(tokens[i + 1])
+            if text:
+                blocks.append(Block(PARA, text, link_chars=links, quoted=bool(quoted), line=line))
+            elif images:
+                blocks.append(Block(IMAGE, line=line))
+            i += 3
+            continue
+        elif tok.type in ("bullet_list_open", "ordered_list_open"):
+            end = _closing(tokens, i)
+            items, links = _list_items(tokens[i + 1:end])
+            if items:
+                blocks.append(Block(LIST, items=tuple(items), item_link_chars=tuple(links), quoted=bool(quoted),
+                                    line=line))
+            i = end + 1
+            continue
+        elif tok.type == "table_open":
+            end = _closing(tokens, i)
+            rows = _table_rows(tokens[i + 1:end])
+            if rows:
+                blocks.append(Block(LIST, items=tuple(rows), item_link_chars=(0,) * len(rows), line=line))
+            i = end + 1
+            continue
+        elif tok.type == "html_block":
+            text = _clean(html_fragment_text(tok.content))
+            if text:
+                blocks.append(Block(PARA, text, quoted=bool(quoted), line=line))
+        elif tok.type in ("fence", "code_block"):
+            text = " ".join(tok.content.split())
+            if text:
+                blocks.append(Block(PARA, text, quoted=bool(quoted), line=line))
+        i += 1
+    return blocks
+
+
+def _closing(tokens, start: int) -> int:
+    """Index of the token closing the one at `start` (same nesting level)."""
+    level = tokens[start].level
+    close = tokens[start].type.replace("_open", "_close")
+    for j in range(start + 1, len(tokens)):
+        if tokens[j].type == close and tokens[j].level == level:
+            return j
+    return len(tokens) - 1
+
+
+def _inline(token) -> tuple[str, int, int]:
+    """Plain text of an inline token, the characters of it inside links, and how many images it holds."""
+    parts: list[str] = []
+    link_depth = link_chars = images = hidden = 0
+    for child in token.children or ():
+        kind = child.type
+        if kind == "html_inline":
+            tag = _INLINE_TAG.match(child.content)
+            if tag and tag.group(2).lower() in _HIDDEN:  # inline <script>/<style>: neither tag nor content
+                hidden = max(0, hidden + (-1 if tag.group(1) else 1))
+            elif re.match(r"<br\b", child.content, re.IGNORECASE):
+                parts.append(" ")
+            continue
+        if hidden:
+            continue
+        if kind == "link_open":
+            link_depth += 1
+        elif kind == "link_close":
+            link_depth = max(0, link_depth - 1)
+        elif kind == "image":
+            images += 1  # alt text is a caption for the picture, not article text
+        elif kind in ("text", "code_inline"):
+            parts.append(child.content)
+            if link_depth:
+                link_chars += len(child.content.strip())
+        elif kind in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return _clean("".join(parts)), link_chars, images
+
+
+def _clean(text: str) -> str:
+    # A removed tag or template leaves its spaces: "per year <img …>." reads "per year."
+    return re.sub(r"\s+([.,;:!?])(?=\s|$)", r"\1", " ".join(_TEMPLATE.sub(" ", text).split()))
+
+
+def _list_items(tokens) -> tuple[list[str], list[int]]:
+    """Items of a (possibly nested) list, flattened in reading order; each item's own text only."""
+    items: list[str] = []
+    links: list[int] = []
+    for j, tok in enumerate(tokens):
+        if tok.type == "inline" and j > 0 and tokens[j - 1].type in ("paragraph_open",):
+            text, link_chars, _ = _inline(tok)
+            if not text:
+                continue
+            # The first paragraph of an item starts it; later paragraphs of the same item continue it.
+            opener = tokens[j - 2].type if j >= 2 else ""
+            if opener == "list_item_open" or not items:
+                items.append(text)
+                links.append(link_chars)
+            else:
+                items[-1] += " " + text
+                links[-1] += link_chars
+        elif tok.type == "html_block":
+            text = _clean(html_fragment_text(tok.content))
+            if text:
+                items.append(text)
+                links.append(0)
+    return items, links
+
+
+def _table_rows(tokens) -> list[str]:
+    """Table rows as readable text: 'Header: cell; Header: cell' when the table has a header row."""
+    header: list[str] = []
+    rows: list[str] = []
+    row: list[str] = []
+    in_head = False
+    for j, tok in enumerate(tokens):
+        if tok.type == "thead_open":
+            in_head = True
+        elif tok.type == "thead_close":
+            in_head = False
+        elif tok.type == "tr_open":
+            row = []
+        elif tok.type == "inline":
+            row.append(_inline(tok)[0])
+        elif tok.type == "tr_close":
+            if in_head:
+                header = row
+            elif any(row):
+                rows.append(table_row(header, row))
+    return rows
+
+
+def table_row(header: list[str], row: list[str]) -> str:
+    """One table row in words, e.g. table_row(["Role", "Pay"], ["Nurse", "$80k"]) == "Role: Nurse; Pay: $80k"."""
+    if header and len(header) == len(row) and any(header):
+        return "; ".join(f"{h}: {c}" if h else c for h, c in zip(header, row) if c)
+    return "; ".join(c for c in row if c)

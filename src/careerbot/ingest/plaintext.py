@@ -1,0 +1,120 @@
+"""Plain-text page dumps → blocks: blank lines separate blocks, bullet lines make lists, a short standalone
+capitalised line is a heading (a sub-heading when it heads a list inside a section).
+
+Usage: blocks = text_blocks(Path("page.txt").read_text().splitlines())
+"""
+from __future__ import annotations
+
+import html
+import re
+from itertools import pairwise
+
+from .blocks import HEADING, LIST, PARA, Block
+
+BULLET = re.compile(r"^\s*(?:[•\-*+–·▪●◦]|\d{1,2}[.)])\s+")
+_NUMBERED = re.compile(r"^\d+\.\s")
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")  # markup left in a dump of a rendered page
+
+
+def clean_lines(text: str) -> list[str]:
+    """Lines with non-breaking and zero-width spaces normalised, entities decoded and stray tags removed."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    out = []
+    for line in lines:
+        line = line.replace("\u00a0", " ").replace("\u200b", "").rstrip()
+        if "<" in line:
+            line = _TAG.sub("", line)
+        if "&" in line:
+            line = html.unescape(line)
+        out.append(line)
+    return out
+
+
+def is_heading_line(line: str) -> bool:
+    words = line.split()
+    if not words or len(line) > 90 or len(words) > 12 or (BULLET.match(line) and not line[0].isdigit()):
+        return False
+    if line.endswith((".", ",", ";", ":", "!")) and not _NUMBERED.match(line):
+        return False
+    return line[0].isupper() or line[0].isdigit() or (line[0] in "(“\"'" and len(line) > 1 and line[1].isupper())
+
+
+def is_line_stack(lines: list[str]) -> bool:
+    """Lines that each stand alone (a byline over a date over "Table of contents", a menu, verse), not one
+    paragraph wrapped at a width: no line break falls inside a sentence, i.e. every line ends a sentence
+    or the next starts like a new one."""
+    if len(lines) < 2:
+        return False
+    for line, following in pairwise(lines):
+        ends = line.rstrip().endswith((".", "!", "?", ":", "”", '"', ")"))
+        starts_new = not following[:1].islower()
+        if not (ends or starts_new):
+            return False
+    return True
+
+
+def _standalone(lines: list[str], i: int) -> bool:
+    before = i == 0 or not lines[i - 1].strip()
+    after = i + 1 >= len(lines) or not lines[i + 1].strip()
+    return before and after
+
+
+def text_blocks(lines: list[str]) -> list[Block]:
+    """Group lines into headings, paragraphs and lists, then give headings their levels."""
+    blocks: list[Block] = []
+    items: list[str] = []
+    para: list[str] = []
+    start = 0
+
+    def flush() -> None:
+        if items:
+            blocks.append(Block(LIST, items=tuple(items), item_link_chars=(0,) * len(items), line=start + 1))
+            items.clear()
+        if para:
+            if is_line_stack(para):
+                blocks.extend(Block(PARA, line, line=start + 1 + k) for k, line in enumerate(para))
+            else:
+                blocks.append(Block(PARA, " ".join(para), line=start + 1))
+            para.clear()
+
+    for i, raw in enumerate(lines):
+        line = raw.strip()
+        if not line:
+            flush()
+            continue
+        if not items and not para:
+            start = i
+        if BULLET.match(line) and not (_NUMBERED.match(line) and _standalone(lines, i) and is_heading_line(line)):
+            if para:
+                flush()
+            items.append(BULLET.sub("", line).strip())
+        elif items and raw.startswith((" ", "\t")):
+            items[-1] += " " + line  # continuation of a wrapped list item
+        elif _standalone(lines, i) and is_heading_line(line):
+            flush()
+            blocks.append(Block(HEADING, line, level=2, line=i + 1))
+        else:
+            if items:
+                flush()
+            para.append(line)
+    flush()
+    return _levels(blocks)
+
+
+def _levels(blocks: list[Block]) -> list[Block]:
+    """A heading right before a list, after a heading, a list or a lead-in (':'), inside a section, is a
+    sub-heading (level 3): 'Responsibilities' › 'Data Scientist'."""
+    out = list(blocks)
+    seen_top = False
+    for i, block in enumerate(blocks):
+        if block.kind != HEADING:
+            continue
+        nxt = blocks[i + 1] if i + 1 < len(blocks) else None
+        prev = blocks[i - 1] if i > 0 else None
+        is_sub = (seen_top and nxt is not None and nxt.kind == LIST and prev is not None
+                  and (prev.kind in (HEADING, LIST) or prev.text.endswith(":")))
+        if is_sub:
+            out[i] = Block(HEADING, block.text, level=3, line=block.line)
+        else:
+            seen_top = True
+    return out
