@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from .evidence import Evidence, Unit, gather
+from .decide import shipped_decision
+from .evidence import MIN_FIT, Evidence, Unit, gather
 from .rewrite import numbers, role_fit
 from .records import Answer, Citation, Hit
 
@@ -70,7 +71,10 @@ def extractive_answer(kb, question: str, history: list[dict], evidence: Evidence
                       mode: str = "extractive") -> Answer:
     """Compose an answer from the best sentences and lists, or abstain. Usage: extractive_answer(kb, q, [])"""
     ev = evidence or gather(kb, question, history)
-    if not ev.verdict.answerable:
+    if not shipped_decision().answerable(ev):
+        return Answer(question, abstain_text(kb, ev), (), True, mode, ev.hits, ev.query)
+    ev = quotable(ev)
+    if not ev.verdict.eligible:
         return Answer(question, abstain_text(kb, ev), (), True, mode, ev.hits, ev.query)
     blocks = select(ev)
     text, citations = render(blocks)
@@ -78,6 +82,15 @@ def extractive_answer(kb, question: str, history: list[dict], evidence: Evidence
 
 
 CLOSEST = 3  # articles a refusal names
+
+
+def quotable(ev: Evidence) -> Evidence:
+    """Evidence whose verdict lists what may be quoted. When the decision answers where the evidence
+    stage's own check did not, the units that speak about the asked role are the candidates."""
+    if ev.verdict.answerable and ev.verdict.eligible:
+        return ev
+    eligible = ev.verdict.eligible or tuple(u for u in ev.units if u.fit >= MIN_FIT)
+    return replace(ev, verdict=replace(ev.verdict, answerable=bool(eligible), eligible=eligible))
 
 
 def abstain_text(kb, ev: Evidence) -> str:
