@@ -234,3 +234,15 @@ def test_the_unseen_batch_is_well_formed_and_its_facts_are_in_its_sources():
         texts = [(corpus / source).read_text(encoding="utf-8").lower() for source in row["sources"]]
         for group in row["facts"]:
             assert any(fact in text for fact in group for text in texts), (row["id"], group)
+
+
+def test_a_long_question_about_a_background_is_answered(kb):
+    background = ("I studied biology and spent six years in a wet lab running experiments, writing up results "
+                  "and presenting them at conferences. Over the last two years I taught myself Python and "
+                  "statistics, built a few small projects on public data sets and helped my lab automate its "
+                  "analysis pipeline. My manager says I explain results well and my colleagues come to me with "
+                  "questions about their data. ") * 4
+    question = background + "Do I need a PhD to become a research scientist?"
+    assert kb.embedder().token_count(question) > kb.embedder().max_tokens  # longer than the model reads
+    answer = kb.ask(question)
+    assert not answer.abstained and "Ph.D." in answer.text, answer.text

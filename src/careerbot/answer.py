@@ -98,7 +98,8 @@ def abstain_text(kb, ev: Evidence) -> str:
     that come closest, and how to ask instead. A question with nothing to look up asks what to expand on."""
     closest = _titles(ev.hits) or _titles_of(kb)
     if ev.verdict.reason == "no-terms":
-        return f"What would you like to know more about? Name a role or a topic; the articles include {_listed(closest)}."
+        return ("What would you like to know more about? Name a role or a topic; the articles include "
+                f"{_listed(closest)}.")
     if ev.verdict.reason == "numbers":
         asked = " or ".join(numbers(ev.question)[:3])
         reason = f"the passages closest to your question don't mention {asked}"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .chunk import split_sentences
 from .recall import Remembering, article_references, recall, with_neighbours
 from .retrieve import clean_query
 from .rewrite import (RoleMention, Vocabulary, content_terms, expand, numbers, rewrite_query, role_fit, roles,
@@ -109,6 +110,7 @@ def gather(kb, question: str, history: list[dict]) -> Evidence:
     """Retrieve for the (rewritten) question, score every unit of every hit, and judge the evidence."""
     vocab = vocabulary(kb)
     query = expand(rewrite_query(clean_query(question, kb.settings.max_query_chars), history, vocab))
+    query = focused(query, kb.embedder())
     embedder = Remembering(kb.embedder())  # retrieval and unit scoring share one query embedding
     asked = roles(query)
     hits = recall(kb, embedder, query, asked)  # validates the query like kb.search
@@ -127,6 +129,28 @@ def gather(kb, question: str, history: list[dict]) -> Evidence:
     figure = bool(set(wanted) & _SALARY or _FIGURE.search(query))
     verdict = judge(query, wanted, aspects, units, vocab, figure, set(named.values()))
     return Evidence(question, query, tuple(wanted), tuple(asked), tuple(hits), tuple(units), verdict, figure)
+
+
+LONG_QUESTION_WORDS = 40  # above this, a question of several sentences is searched by what it asks
+
+
+def focused(query: str, embedder) -> str:
+    """A long question (a paragraph about someone's background, then the ask) is searched by what it asks:
+    its questions, with the sentence before them when they are too short to stand alone ("How do I
+    switch?"), and never more than the model reads.
+    Usage: focused("I taught for ten years ... How do I switch to data analysis?", kb.embedder())"""
+    sentences = split_sentences(" ".join(query.split()))
+    too_long = embedder.token_count(query) > embedder.max_tokens
+    if not too_long and (len(sentences) < 3 or len(query.split()) <= LONG_QUESTION_WORDS):
+        return query
+    asks = [i for i, s in enumerate(sentences) if s.rstrip().endswith("?")] or [len(sentences) - 1]
+    kept = set(asks)
+    if len(" ".join(sentences[i] for i in asks).split()) < 8 and asks[0] > 0:
+        kept.add(asks[0] - 1)
+    text = " ".join(sentences[i] for i in sorted(kept))
+    while embedder.token_count(text) > embedder.max_tokens:  # one sentence longer than the model reads
+        text = " ".join(text.split()[: max(1, len(text.split()) * 3 // 4)])
+    return text
 
 
 @dataclass(frozen=True)
