@@ -117,7 +117,7 @@ def test_markdown_markup_never_reaches_the_text():
     text = body(article)
     assert not MARKUP.search(text), MARKUP.search(text)
     for junk in ("color", "font-weight", "newsletter", "MORE:", "Photo:", "Quick links", "Related articles",
-                 "A nurse at work", "night shifts: a survival"):
+                 "A nurse at work", "night shifts: a survival", "writes about nursing careers", "About the author"):
         assert junk.lower() not in text.lower(), junk
     assert "$86,070" in text and "graduate degree" in text  # text of <b> and _…_ is kept, the markers are not
     assert "- State: California; Mean wage: $137,690" in text  # a table as readable rows

@@ -1,9 +1,10 @@
 """Answer: grounded answers with numbered citations. Extractive by default (sentences and list items
-chosen from the retrieved passages); a local model when settings.llm names one (see llm.py).
+chosen from the retrieved passages).
 
 Usage:
-    answer = answer_question(kb, "Do I need a PhD to become a research scientist?", history=[])
-    for event in stream_answer(kb, "and what do they earn?", history): ...  # str pieces, then the Answer
+    answer = extractive_answer(kb, "Do I need a PhD to become a research scientist?", history=[])
+    for piece in pieces(answer.text): ...  # what an edge streams
+The dispatch between this and a model's answer is in respond.py.
 """
 from __future__ import annotations
 
@@ -37,28 +38,6 @@ class Block:
     @property
     def best(self) -> Unit:
         return max(self.units, key=lambda u: u.score)
-
-
-def answer_question(kb, question: str, history: list[dict] | None = None) -> Answer:
-    """The final Answer for a question. Usage: answer_question(kb, "What do data scientists do?").text"""
-    final = None
-    for event in stream_answer(kb, question, history or []):
-        if isinstance(event, Answer):
-            final = event
-    return final
-
-
-def stream_answer(kb, question: str, history: list[dict] | None = None) -> Iterator[str | Answer]:
-    """Text pieces as they are composed (tokens, with a model), then the final Answer."""
-    backend = (kb.settings.llm or "").strip()
-    if backend:
-        from .llm import stream_model_answer
-
-        yield from stream_model_answer(kb, question, history or [], backend)
-        return
-    answer = extractive_answer(kb, question, history or [])
-    yield from pieces(answer.text)
-    yield answer
 
 
 def pieces(text: str) -> Iterator[str]:

@@ -10,6 +10,7 @@ import json
 import logging
 import sys
 from dataclasses import asdict
+from pathlib import Path
 from typing import Sequence
 
 from .errors import CareerbotError
@@ -42,7 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="careerbot", description="Offline, cited answers from a collection of career articles.")
+    parser = argparse.ArgumentParser(prog="careerbot",
+                                     description="Offline, cited answers from a collection of career articles.")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     index = commands.add_parser("index", help="build, update or inspect the index")
@@ -206,9 +208,30 @@ def answer_to_json(answer) -> dict:
 
 
 def cmd_eval(args, settings: Settings) -> int:
-    from .evaluate import run_cli
+    """`careerbot eval [DATASET] [--json] [--split S] [--modes M,...] [--index DIR]`: a BEIR folder, or a
+    question file (careerbot's own by default)."""
+    from .errors import InvalidArgument
+    from .evaluate import default_questions, evaluate_questions, format_questions
 
-    return run_cli(args, settings)
+    modes = [m.strip() for m in (args.modes or "dense,bm25,hybrid").split(",") if m.strip()]
+    bad = [m for m in modes if m not in ("dense", "bm25", "hybrid")]
+    if bad or not modes:
+        raise InvalidArgument(f"--modes takes dense, bm25 and hybrid, comma-separated; not {','.join(bad)!r}")
+    progress = settings.progress == "on" or (settings.progress == "auto" and sys.stderr.isatty())
+    dataset = Path(args.dataset) if args.dataset else None
+    if dataset is not None and dataset.is_dir():
+        from .beir import evaluate_beir, format_beir
+
+        report = evaluate_beir(dataset, settings, modes, args.split or "test", progress)
+        text = format_beir(report)
+    else:
+        from .kb import KnowledgeBase
+
+        kb = KnowledgeBase.load(settings.index_dir, settings)
+        report = evaluate_questions(kb, dataset or default_questions(), modes, progress)
+        text = format_questions(report)
+    print(json.dumps(report, indent=2) if args.json else text)
+    return 0
 
 
 def cmd_serve(args, settings: Settings) -> int:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import sys
 import time
 from pathlib import Path
 
@@ -154,30 +153,6 @@ def evaluate_questions(kb, path: str | Path, modes: list[str], progress: bool = 
             "markers_valid": rate(answered["markers"]), "abstention_unanswerable": rate(answered["abstain_yes"]),
             "false_abstention": rate(answered["abstain_no"]),
             "seconds": round(time.perf_counter() - started, 1), "failures": failures}
-
-
-# ----- the command -------------------------------------------------------------------------------
-def run_cli(args, settings) -> int:
-    """`careerbot eval [DATASET] [--json] [--split S] [--modes M,...] [--index DIR]`."""
-    modes = [m.strip() for m in (args.modes or "dense,bm25,hybrid").split(",") if m.strip()]
-    bad = [m for m in modes if m not in ("dense", "bm25", "hybrid")]
-    if bad or not modes:
-        raise InvalidArgument(f"--modes takes dense, bm25 and hybrid, comma-separated; not {','.join(bad)!r}")
-    progress = settings.progress == "on" or (settings.progress == "auto" and sys.stderr.isatty())
-    dataset = Path(args.dataset) if args.dataset else None
-    if dataset is not None and dataset.is_dir():
-        from .beir import evaluate_beir, format_beir
-
-        report = evaluate_beir(dataset, settings, modes, args.split or "test", progress)
-        text = format_beir(report)
-    else:
-        from .kb import KnowledgeBase
-
-        kb = KnowledgeBase.load(settings.index_dir, settings)
-        report = evaluate_questions(kb, dataset or default_questions(), modes, progress)
-        text = format_questions(report)
-    print(json.dumps(report, indent=2) if args.json else text)
-    return 0
 
 
 def format_questions(report: dict) -> str:

@@ -272,7 +272,7 @@ class KnowledgeBase:
 
     def ask(self, question: str, history: list[dict] | None = None) -> Answer:
         """A grounded answer with [n] citations. Usage: kb.ask("Do I need a PhD?").text"""
-        from .answer import answer_question
+        from .respond import answer_question
 
         return answer_question(self, question, history or [])
 
@@ -283,7 +283,7 @@ class KnowledgeBase:
         (markers repaired, or an extractive fallback), so show `answer.text` once it arrives.
         Usage: for event in kb.ask_stream("What do data scientists do?"): ...
         """
-        from .answer import stream_answer
+        from .respond import stream_answer
 
         return stream_answer(self, question, history or [])
 

@@ -52,7 +52,8 @@ def _clean_history(history: Any) -> list[dict]:
 def answer_payload(answer: Answer) -> dict:
     """What the /chat API returns: the answer text with [n] markers and the cited passages."""
     return {"answer": answer.text, "abstained": answer.abstained, "mode": answer.mode, "query": answer.query,
-            "citations": [{"n": c.n, "quote": c.quote, "title": c.hit.title, "section": c.hit.section_name, "section_path": list(c.hit.section),
+            "citations": [{"n": c.n, "quote": c.quote, "title": c.hit.title, "section": c.hit.section_name,
+                           "section_path": list(c.hit.section),
                            "date": c.hit.date, "source": c.hit.source, "chunk_id": c.hit.chunk_id,
                            "passage": c.hit.text} for c in answer.citations]}
 

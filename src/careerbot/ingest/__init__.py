@@ -106,7 +106,7 @@ def _page(source: str, blocks: list[Block], title: str | None, date: str | None,
 def to_article(page: Page, chrome: frozenset[str] = frozenset()) -> Article:
     """Drop the page's furniture and build the article's section tree. Raises UnsupportedFile when no
     article text is left."""
-    blocks = drop_furniture(list(page.blocks), chrome)
+    blocks = drop_furniture(list(page.blocks), chrome, page.byline)
     blocks = [b for b in blocks if not (b.kind == HEADING and same_heading(b.text, page.title)
                                         and b is blocks[0])]
     sections = build_sections(blocks)

@@ -15,6 +15,7 @@ Usage: kept = drop_furniture(blocks, chrome=frozenset())
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
@@ -110,8 +111,9 @@ def _is_lead_in(block: Block) -> bool:
     return block.kind == PARA and block.text.rstrip().endswith(":")
 
 
-def drop_furniture(blocks: list[Block], chrome: frozenset[str] = frozenset()) -> list[Block]:
-    """The article's own blocks, in order."""
+def drop_furniture(blocks: list[Block], chrome: frozenset[str] = frozenset(),
+                   author: str | None = None) -> list[Block]:
+    """The article's own blocks, in order. `author`: the byline's name, whose bio closes many pages."""
     kept: list[Block] = []
     previous: Block | None = None
     for block in blocks:
@@ -128,7 +130,21 @@ def drop_furniture(blocks: list[Block], chrome: frozenset[str] = frozenset()) ->
         previous = block
         if not drop:
             kept.append(block)
-    return _trim_page(_drop_repeats(kept))
+    return _drop_author_bio(_trim_page(_drop_repeats(kept)), author)
+
+
+def _drop_author_bio(blocks: list[Block], author: str | None) -> list[Block]:
+    """A paragraph in the last part of the page that opens with the author's name ("Dana Whitfield is a
+    nurse educator who …") is the author's bio, not the article."""
+    name = " ".join((author or "").split(",")[0].split()[:3])
+    if len(name.split()) < 2:  # a single word (a site name) is too weak to go by
+        return blocks
+    start = len(blocks) - max(2, len(blocks) // 4)
+    pattern = re.compile(rf"^(?:about\s+)?{re.escape(name)}\b", re.IGNORECASE)
+    kept = [b for i, b in enumerate(blocks) if not (i >= start and b.kind == PARA and pattern.match(b.text))]
+    while kept and kept[-1].kind == HEADING:
+        kept.pop()
+    return kept
 
 
 def _prose_follows(blocks: list[Block], classes: list[str], i: int) -> bool:

@@ -120,10 +120,10 @@ def markdown_blocks(body: str) -> list[Block]:
             continue
         elif tok.type in ("bullet_list_open", "ordered_list_open"):
             end = _closing(tokens, i)
-            items, links = _list_items(tokens[i + 1:end])
+            items, item_links = _list_items(tokens[i + 1:end])
             if items:
-                blocks.append(Block(LIST, items=tuple(items), item_link_chars=tuple(links), quoted=bool(quoted),
-                                    line=line))
+                blocks.append(Block(LIST, items=tuple(items), item_link_chars=tuple(item_links),
+                                    quoted=bool(quoted), line=line))
             i = end + 1
             continue
         elif tok.type == "table_open":
