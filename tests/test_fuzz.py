@@ -8,9 +8,7 @@ Everything runs against the real model and index; example counts are modest to k
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st

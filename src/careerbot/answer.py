@@ -217,11 +217,13 @@ def _role_score(unit: Unit, role) -> float:
 
 def render(blocks: list[Block]) -> tuple[str, tuple[Citation, ...]]:
     """Answer text with [n] markers (numbered in order of first use) and the citations they point to.
-    When the answer draws on several articles, each part names its article so figures stay attributed."""
+    When the answer draws on several articles, each article is named once, before its first part, so
+    who says what stays clear (figures differ between sources); sentences keep their own capitals."""
     numbering: dict[str, int] = {}
     quotes: dict[str, str] = {}
     hits: dict[str, Hit] = {}
     several = len({b.hit.source for b in blocks}) > 1
+    named: set[str] = set()
     parts = []
     for block in blocks:
         cid = block.hit.chunk_id
@@ -230,16 +232,16 @@ def render(blocks: list[Block]) -> tuple[str, tuple[Citation, ...]]:
             hits[cid] = block.hit
             quotes[cid] = block.best.text.removeprefix("- ").strip()
         marker = f"[{numbering[cid]}]"
-        prefix = f"In “{block.hit.title}”{_date(block.hit)}: " if several else ""
+        prefix = f"“{block.hit.title}”: " if several and block.hit.source not in named else ""
+        named.add(block.hit.source)
         if block.lead_in or block.units[0].is_item:
             heading = block.lead_in or _heading(block.hit.section) or block.hit.title
             heading = heading.rstrip().rstrip(":")
-            lines = [f"{prefix}{_lower_first(heading) if prefix else heading}: {marker}"]
+            lines = [f"{prefix}{heading}: {marker}"]
             lines += [u.text for u in block.units]
             parts.append("\n".join(lines))
         else:
-            sentence = block.units[0].text
-            parts.append(f"{prefix}{_lower_first(sentence) if prefix else sentence} {marker}")
+            parts.append(f"{prefix}{block.units[0].text} {marker}")
     citations = tuple(Citation(n, hits[cid], quotes[cid]) for cid, n in numbering.items())
     joiner = "\n\n" if any("\n" in p for p in parts) or several else " "
     return joiner.join(parts), citations
@@ -250,19 +252,3 @@ def _heading(section: tuple[str, ...]) -> str:
     if len(section) > 1:
         return f"{section[-1]} – {section[0].lower()}"
     return section[0] if section else ""
-
-
-def _date(hit: Hit) -> str:
-    return f" ({hit.date})" if hit.date else ""
-
-
-def _lower_first(text: str) -> str:
-    """Lower-case a sentence's first letter after a prefix, unless it starts a name or acronym."""
-    word = text.split(" ", 1)[0]
-    if len(word) > 1 and (word[1:].lower() != word[1:] or word in ("I",)):
-        return text
-    if re.match(r"(The|A|An|In|For|According|Meanwhile|This|These|They|It|Our|Although|While|Both|During|"
-                r"Nowadays|Salary|Similarly|However|Once|Regardless)\b", text):
-        return text[0].lower() + text[1:]
-    return text
-
