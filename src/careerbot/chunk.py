@@ -13,7 +13,7 @@ from .records import Article, Chunk, context_prefix
 
 ABBREVIATIONS = ("Ph.D.", "U.S.", "U.K.", "e.g.", "i.e.", "etc.", "vs.", "Dr.", "Mr.", "Ms.", "Mrs.", "St.",
                  "Jan.", "Feb.", "Mar.", "Apr.", "Jun.", "Jul.", "Aug.", "Sep.", "Sept.", "Oct.", "Nov.",
-                 "Dec.", "No.", "Inc.", "Ltd.", "Co.", "approx.")
+                 "Dec.", "No.", "Inc.", "Ltd.", "Co.", "approx.", "p.s.", "P.S.")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[\"“(]?[A-Z0-9$£€])")
 
 
