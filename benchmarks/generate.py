@@ -85,7 +85,7 @@ def article(seed: int, i: int, size: str = "short") -> tuple[str, str]:
         section("Tools and Software", [f"The tools used by a {a} include:", ""]
                 + [f"  • {t} for {rng.choice(OBJECTS)}" for t in rng.sample(TOOLS, 4)]
                 + ["", f"A {b} also uses {rng.choice(TOOLS)} and {rng.choice(TOOLS)} day to day."])
-        section("Common Industries", [f"Both roles are in demand across industries, including:", ""]
+        section("Common Industries", ["Both roles are in demand across industries, including:", ""]
                 + [f"  • {x}" for x in rng.sample(INDUSTRIES, 5)])
         section("Practical Tips for Getting Started", [f"If you want to become a {rng.choice((a, b))}, start "
                                                        "with these steps:", ""]

@@ -25,7 +25,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from careerbot import KnowledgeBase
@@ -242,7 +241,7 @@ def test_sigkill_during_build_and_update_never_breaks_the_index(tmp_path, settin
             if real_cli:
                 proc = subprocess.Popen([sys.executable, "-m", "careerbot.cli", *argv], env=env(),
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                seen = kill_at(proc.pid, lambda: proc.poll() is None, target_index, strategy, rng, 0)
+                kill_at(proc.pid, lambda: proc.poll() is None, target_index, strategy, rng, 0)
                 code = proc.wait(timeout=600)
                 killed = code == -signal.SIGKILL
                 assert killed or code == 0, f"seed {seed}: real CLI {op} exited {code}"
@@ -256,7 +255,7 @@ def test_sigkill_during_build_and_update_never_breaks_the_index(tmp_path, settin
                     except (ProcessLookupError, FileNotFoundError):
                         return False
 
-                seen = kill_at(pid, alive, target_index, strategy, rng, typical[op])
+                kill_at(pid, alive, target_index, strategy, rng, typical[op])
                 status = zygote.wait()
                 killed = os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
                 assert killed or (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0), \

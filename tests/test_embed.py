@@ -126,7 +126,8 @@ def test_late_vectors_keep_the_passage_vectors_and_pool_each_unit(embedder):
     texts = ["Lead ML Engineer — Salary\nThe median pay is $153,000. Bonuses vary by company.",
              "Research Scientist — Education\n- A Ph.D. is common\n- Publications matter"]
     bodies = [t.split("\n", 1)[1] for t in texts]
-    units = [["The median pay is $153,000.", "Bonuses vary by company."], ["- A Ph.D. is common", "- Publications matter"]]
+    units = [["The median pay is $153,000.", "Bonuses vary by company."],
+             ["- A Ph.D. is common", "- Publications matter"]]
     passages, pooled = embedder.encode_with_spans(texts, bodies, units)
     np.testing.assert_allclose(passages, embedder.encode(texts + ["pad"] * SMALL_INPUT)[:2], atol=1e-5)
     assert pooled.shape == (4, embedder.dimension)

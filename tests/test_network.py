@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
 
 PROBE = "203.0.113.7"  # TEST-NET-3: never routed; the hook must record the connect attempt
 PRELUDE = r"""

@@ -204,7 +204,7 @@ def _redundant(unit: Unit, blocks: list[Block]) -> bool:
 
 
 def _distinct(asked) -> list:
-    out = []
+    out: list = []
     for role in asked:
         if not any(role.terms == o.terms and role.seniority == o.seniority for o in out):
             out.append(role)

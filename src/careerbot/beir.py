@@ -117,7 +117,7 @@ def run_mode(snapshot: Snapshot, queries: list[str], vectors: np.ndarray | None,
     """The top-k document ids of each query through retrieve.ranked, the product's ranking path."""
     out = []
     for i, query in enumerate(show(queries, mode, progress)):
-        vector = vectors[i] if vectors is not None else None
+        vector = vectors[i] if vectors is not None else np.zeros(0, np.float32)  # bm25 reads no vector
         out.append([snapshot.records[doc].chunk.source
                     for doc, _ in ranked(snapshot, vector, query, settings, k, mode)])
     return out

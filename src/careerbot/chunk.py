@@ -184,7 +184,8 @@ def _hard_split(unit: str, chunker: Chunker, prefix: str) -> list[str]:
     if _fits(unit, chunker, prefix):
         return [unit]
     words = unit.split()
-    pieces, current = [], []
+    pieces: list[str] = []
+    current: list[str] = []
     for word in words:
         if current and not _fits(" ".join(current + [word]), chunker, prefix):
             pieces.append(" ".join(current))

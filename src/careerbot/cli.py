@@ -42,6 +42,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="careerbot",
                                      description="Offline, cited answers from a collection of career articles.")
@@ -57,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "info":
             sub.add_argument("--json", action="store_true", help="print JSON instead of text")
         sub.set_defaults(handler=handler)
-    index.set_defaults(handler=lambda args, settings: index.print_help() or 2)
+    index.set_defaults(handler=lambda args, settings: _help(index))
 
     search = commands.add_parser("search", help="print the passages ranked for a question")
     search.add_argument("query")
@@ -97,7 +102,7 @@ def _add_dirs(parser: argparse.ArgumentParser, corpus: bool = True) -> None:
     parser.add_argument("--index", help="index folder (default ./index)")
 
 
-def _progress_printer(stage_only: bool):
+def _progress_printer():
     """Stage lines on stderr; the embedding bars come from sentence-transformers on a terminal."""
     def report(fraction: float, message: str) -> None:
         if fraction < 1.0:
@@ -108,7 +113,7 @@ def _progress_printer(stage_only: bool):
 def cmd_build(args, settings: Settings) -> int:
     from .kb import KnowledgeBase
 
-    kb = KnowledgeBase.build(settings.corpus_dir, settings.index_dir, settings, _progress_printer(True))
+    kb = KnowledgeBase.build(settings.corpus_dir, settings.index_dir, settings, _progress_printer())
     _print_report(kb, "built")
     return 0
 
@@ -117,7 +122,7 @@ def cmd_update(args, settings: Settings) -> int:
     from .kb import KnowledgeBase
 
     kb = KnowledgeBase.load(settings.index_dir, settings)
-    report = kb.update(settings.corpus_dir, _progress_printer(True))
+    report = kb.update(settings.corpus_dir, _progress_printer())
     if not report.changed_anything and not report.skipped:
         print(f"{settings.index_dir} is up to date with {settings.corpus_dir} "
               f"({len(report.unchanged)} article(s), {report.chunks_total} chunks)")

@@ -11,6 +11,7 @@ import time
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -98,7 +99,7 @@ class Embedder:
                              else model.get_sentence_embedding_dimension())
         self.max_tokens = int(max_tokens or model.max_seq_length)
         self.chooser = ThreadChooser(self.threads)
-        self._counter = None  # token_count's own tokenizer, made on first use
+        self._counter: Any = None  # token_count's own tokenizer, made on first use
 
     @classmethod
     def load(cls, settings) -> "Embedder":

@@ -103,8 +103,9 @@ def markers_valid(answer) -> bool:
 def evaluate_questions(kb, path: str | Path, modes: list[str], progress: bool = False) -> dict:
     """Retrieval hit@1/hit@5 per mode (on kb.ask's rewritten query), then answer quality via kb.ask."""
     rows = load_questions(path)
-    per_mode = {m: {"hit@1": [], "hit@5": [], "all@5": []} for m in modes}
-    answered = {"facts": [], "citation": [], "markers": [], "abstain_no": [], "abstain_yes": []}
+    per_mode: dict[str, dict[str, list[float]]] = {m: {"hit@1": [], "hit@5": [], "all@5": []} for m in modes}
+    answered: dict[str, list[float]] = {"facts": [], "citation": [], "markers": [], "abstain_no": [],
+                                        "abstain_yes": []}
     failures: dict[str, list[str]] = {"hit@1": [], "hit@5": [], "facts": [], "citation": [], "markers": [],
                                       "false_abstention": [], "missed_abstention": [], "refused": []}
     started = time.perf_counter()

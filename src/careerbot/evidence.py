@@ -57,7 +57,7 @@ class Unit:
     fit: float  # how well the roles the unit speaks about match the asked roles (1 when none asked)
     score: float  # ranking score: similarity, coverage and fit together
     mentioned: tuple[RoleMention, ...] = ()  # the roles the unit is about
-    vector: np.ndarray = field(default=None, compare=False, repr=False)
+    vector: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_item(self) -> bool:
@@ -122,9 +122,11 @@ def gather(kb, question: str, history: list[dict]) -> Evidence:
                  set(synonyms(next(iter(aspects)))) if aspects else set(), {t for r in asked for t in r.terms},
                  set(named))
     contrast = LATE_CONTRAST if kb.snapshot.manifest.get("sentence_vectors") == "late" else 0.0
-    units, seen = [], set()
+    units: list[Unit] = []
+    seen: set[tuple] = set()
     for hit in with_neighbours(kb, hits, query_vector):
-        units.extend(_score_units(ask, hit, *kb.chunk_units(hit.chunk_id), seen, contrast))
+        texts, vectors = kb.chunk_units(hit.chunk_id)
+        units.extend(_score_units(ask, hit, texts, vectors, seen, contrast))
     units.sort(key=lambda u: -u.score)
     figure = bool(set(wanted) & _SALARY or _FIGURE.search(query))
     verdict = judge(query, wanted, aspects, units, vocab, figure, set(named.values()))
@@ -258,7 +260,7 @@ def coverage_of(weights: dict[str, float], own: frozenset, nearby: frozenset) ->
 
 
 def judge(query: str, wanted: list[str], aspects: dict[str, float], units: list[Unit], vocab: Vocabulary,
-          figure: bool, references: set[str] = frozenset()) -> Verdict:
+          figure: bool, references: frozenset[str] | set[str] = frozenset()) -> Verdict:
     """Answer only when one unit carries the question: it speaks about the asked role, contains the
     question's numbers and names (years, places), holds a figure when one is asked for, and covers
     enough of the remaining terms. Thresholds are calibrated on tests/questions.jsonl (docs/answers.md)."""

@@ -74,6 +74,7 @@ def make_faiss_index(vectors: np.ndarray, index_type: str, exact_threshold: int,
 
     dim = vectors.shape[1] if vectors.ndim == 2 else 0
     use_hnsw = index_type == "hnsw" or (index_type == "auto" and len(vectors) >= exact_threshold)
+    index: faiss.Index
     if use_hnsw:
         index = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = ef_construction

@@ -151,7 +151,10 @@ class KeywordIndex:
 
     def _check_counts(self) -> None:
         """The stored term counts fit the score matrix (array headers only: nothing is read in full)."""
-        data, indices, indptr = (np.load(self._directory / f"counts.{name}.npy", mmap_mode="r", allow_pickle=False)
+        directory = self._directory
+        if directory is None:  # built in memory: nothing stored to check
+            return
+        data, indices, indptr = (np.load(directory / f"counts.{name}.npy", mmap_mode="r", allow_pickle=False)
                                  for name in ("data", "indices", "indptr"))
         nnz = int(indptr[-1]) if indptr.shape[0] else -1
         if not (indptr.shape == (self.size + 1,) and data.shape == indices.shape == (nnz,)

@@ -88,7 +88,9 @@ _DATA_TAG = re.compile(r"<\s*/?\s*passages?\s*>", re.IGNORECASE)
 
 def build_messages(question: str, passages: list[Hit], encoding: str, budget: int) -> tuple[list[dict], list[Hit]]:
     """Chat messages with numbered, delimited passages, as many as fit `budget` tiktoken tokens."""
-    used, blocks, spent = [], [], 0
+    used: list[Hit] = []
+    blocks: list[str] = []
+    spent = 0
     for hit in passages:
         # No article text, title or section may open or close the data block, in any spelling.
         text, title, section = (_DATA_TAG.sub("", part) for part in (hit.text, hit.title, hit.section_name))

@@ -84,7 +84,8 @@ class Remembering:
     """The embedder, remembering what it encoded: retrieval and unit scoring share one query embedding."""
 
     def __init__(self, embedder) -> None:
-        self._embedder, self._memo = embedder, {}
+        self._embedder = embedder
+        self._memo: dict[tuple[str, ...], np.ndarray] = {}
 
     def __getattr__(self, name):
         return getattr(self._embedder, name)

@@ -82,10 +82,12 @@ def rank_ids(snapshot: Snapshot, query_vector: np.ndarray | None, query_text: st
              candidates: int, settings, keyword: list[tuple[int, float]] | None = None) -> list[tuple[int, float]]:
     """Candidate (chunk id, score) pairs, best first, for one retrieval mode (`keyword`: the BM25
     candidates, when already computed)."""
-    if keyword is None and mode != "dense":
-        keyword = snapshot.keyword.top(tokenize(query_text), candidates)
+    if keyword is None:
+        keyword = [] if mode == "dense" else snapshot.keyword.top(tokenize(query_text), candidates)
     if mode == "bm25":
         return keyword
+    if query_vector is None:
+        raise ValueError(f"{mode} retrieval needs the query's vector")  # a caller's bug, not user input
     dense = dense_top(snapshot, query_vector, candidates)
     if mode == "dense":
         return dense
@@ -105,7 +107,9 @@ def diversify(ranked: list[tuple[int, float]], sources: list[str], k: int, cap: 
     """Take the best k, at most `cap` from one article, unless too few other articles qualify."""
     if cap <= 0:
         return ranked[:k]
-    chosen, deferred, per_source = [], [], {}
+    chosen: list[tuple[int, float]] = []
+    deferred: list[tuple[int, float]] = []
+    per_source: dict[str, int] = {}
     for doc, score in ranked:
         source = sources[doc]
         if per_source.get(source, 0) < cap:

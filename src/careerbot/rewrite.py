@@ -7,7 +7,6 @@ Usage:
 """
 from __future__ import annotations
 
-import math
 import re
 import threading
 from collections import Counter
@@ -89,7 +88,8 @@ def _terms(text: str) -> tuple[str, ...]:
 def content_terms(question: str) -> list[str]:
     """The question's terms that a supporting passage should contain (soft words dropped, order kept)."""
     soft = set(tokenize(" ".join(SOFT_WORDS | COMPARISON_WORDS)))
-    seen, out = set(), []
+    seen: set[str] = set()
+    out: list[str] = []
     for term in terms(question):
         if term not in soft and term not in seen:
             seen |= synonyms(term)  # "earn … (salary)" asks one thing, not two
@@ -179,7 +179,8 @@ class Vocabulary:
 
     @classmethod
     def build(cls, texts: list[str], english: frozenset = frozenset()) -> "Vocabulary":
-        words, df = Counter(), Counter()
+        words: Counter[str] = Counter()
+        df: Counter[str] = Counter()
         for text in texts:
             words.update(w.lower() for w in re.findall(r"[A-Za-z]+", text))
             df.update(set(terms(text)))
@@ -189,11 +190,6 @@ class Vocabulary:
                 for variant in _deletes(word, 2 if len(word) >= 8 else 1):
                     deletes.setdefault(variant, set()).add(word)
         return cls(words, df, len(texts), deletes, frozenset(english))
-
-    def weight(self, term: str) -> float:
-        """Inverse chunk frequency: rare terms count more; unknown terms count most."""
-        df = max((self.df.get(t, 0) for t in synonyms(term)), default=0)
-        return math.log(1.0 + (self.chunks + 1) / (df + 0.5))
 
     def known(self, term: str) -> bool:
         return any(self.df.get(t, 0) > 0 for t in synonyms(term))
@@ -265,8 +261,8 @@ def rewrite_query(question: str, history: list[dict], vocab: Vocabulary) -> str:
     Usage: rewrite_query("what about the researchers?", [{"role": "user", "content": "ML engineer pay?"}, ...], v)
     """
     query = correct_typos(strip_markup(question), vocab)
-    for phrase, plain in PHRASES:
-        query = phrase.sub(plain, query)
+    for idiom, plain in PHRASES:
+        query = idiom.sub(plain, query)
     earlier = [correct_typos(strip_markup(m.get("content") or ""), vocab) for m in reversed(history or [])
                if isinstance(m, dict) and m.get("role") == "user" and isinstance(m.get("content"), str)]
     if not earlier:

@@ -57,7 +57,6 @@ class Settings:
     llm_timeout: float = 60.0
     llm_max_tokens: int = 300
     context_tokens: int = 1500  # passage budget in a model prompt
-    abstain_threshold: float = 0.30  # dense similarity below which evidence is too weak to answer
     # Serving.
     host: str = "127.0.0.1"
     port: int = 7860
