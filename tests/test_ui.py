@@ -237,3 +237,14 @@ def test_off_topic_question_gets_a_helpful_abstention_not_an_error(served):
     result = served["client"].predict("What is the best pizza in Naples?", api_name="/chat")
     assert result["abstained"] and result["citations"] == []
     assert "articles" in result["answer"] and len(result["answer"]) > 40  # says what it can answer instead
+
+
+def test_examples_are_drawn_from_the_articles(kb):
+    from careerbot.ui import example_questions
+
+    examples = example_questions(kb)
+    assert 1 <= len(examples) <= 4 and all(q.endswith("?") for q in examples)
+    assert "How do Research Scientist and Lead Machine Learning Engineer differ?" in examples  # a "vs." title
+    assert "What’s the difference between machine learning researchers vs engineers?" in examples  # a question
+    for question in examples[:2]:
+        assert not kb.ask(question).abstained, question  # an example the articles answer

@@ -26,12 +26,31 @@ from .render import (render_answer, render_articles, render_error, render_mode, 
 from .settings import Settings  # noqa: E402
 from .records import Answer  # noqa: E402
 
-EXAMPLES = (
-    "How much does a lead machine learning engineer earn compared to an ML engineer?",
-    "Do I need a PhD to become a research scientist?",
-    "What does a data scientist do day to day?",
-    "What is the difference between machine learning researchers and engineers?",
-)
+_PAIR = re.compile(r"^(.+?)\s+(?:vs\.?|versus)\s+(.+?)(?:\s*[:?].*)?$", re.IGNORECASE)
+
+
+def example_questions(kb: KnowledgeBase, n: int = 4) -> list[str]:
+    """Example questions drawn from the articles themselves, one per article: a title that is a question,
+    the pair a "X vs. Y" title compares, or a heading the article asks ("What Is A Journeyman Electrician?").
+    Usage: example_questions(kb)  # ["How do Research Scientist and Lead Machine Learning Engineer differ?", …]"""
+    headings: dict[str, str] = {}
+    for record in kb.snapshot.records:
+        asked = next((h for h in record.chunk.section if h.rstrip().endswith("?")), None)
+        if asked and record.chunk.source not in headings:
+            headings[record.chunk.source] = asked
+    out: list[str] = []
+    for article in kb.articles():
+        pair = _PAIR.match(article.title)
+        question = (article.title if article.title.rstrip().endswith("?") else
+                    f"How do {pair.group(1).strip()} and {pair.group(2).strip()} differ?" if pair
+                    else headings.get(article.source))
+        if question and question not in out:
+            out.append(question)
+        if len(out) >= n:
+            break
+    return out
+
+
 UPLOAD_TYPES = [".txt", ".md", ".html"]
 ASSETS = Path(__file__).with_name("data")
 
@@ -204,8 +223,9 @@ def build_app(kb: KnowledgeBase, settings: Settings) -> gr.Blocks:
     """The Blocks app over a loaded knowledge base. Usage: build_app(kb, settings).launch(...)"""
     h = ChatHandlers(kb, settings)
     with gr.Blocks(title="careerbot", analytics_enabled=False) as app:
-        gr.HTML('<div class="cb-header"><h1>careerbot</h1><p>Questions about AI/ML careers, answered only '
-                "from the articles in its knowledge base, with numbered citations.</p></div>", js_on_load=None)
+        examples = example_questions(kb)
+        gr.HTML('<div class="cb-header"><h1>careerbot</h1><p>Questions answered only from the articles in its '
+                "knowledge base, with numbered citations.</p></div>", js_on_load=None)
         history, sections, pending = gr.State([]), gr.State([]), gr.State("")
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
@@ -215,13 +235,14 @@ def build_app(kb: KnowledgeBase, settings: Settings) -> gr.Blocks:
                             elem_id="cb-chat", label="Chat", height=540, layout="bubble",
                             render_markdown=False, sanitize_html=True, allow_tags=False, latex_delimiters=[],
                             buttons=["copy"], feedback_options=None, allow_file_downloads=False,
-                            examples=[{"text": q} for q in EXAMPLES],
-                            placeholder="<b>Ask about AI/ML careers</b><br>or start from an example:")
+                            examples=[{"text": q} for q in examples],
+                            placeholder=f"<b>Ask about what {len(kb.articles())} articles cover</b><br>"
+                                        "(the Articles tab lists them) or start from an example:")
                         with gr.Row():
                             question = gr.Textbox(elem_id="cb-question", show_label=False, scale=8, lines=1,
                                                   max_length=settings.max_query_chars, autofocus=True,
-                                                  placeholder="Ask a question, e.g. what skills does a "
-                                                              "lead ML engineer need?")
+                                                  placeholder="Ask a question"
+                                                              + (f", e.g. {examples[0]}" if examples else ""))
                             send = gr.Button("Ask", variant="primary", scale=1, elem_id="cb-send")
                         with gr.Row():
                             new_chat = gr.Button("New chat", size="sm", scale=0, elem_id="cb-new")
