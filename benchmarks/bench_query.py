@@ -65,7 +65,7 @@ def real_chunks(n_real: int, settings, embedder) -> tuple[list, np.ndarray]:
     from careerbot.chunk import Chunker, chunk_article
     from careerbot.index import ChunkRecord
     from careerbot.ingest import parse_file
-    from careerbot.keyword import keyword_terms
+    from careerbot.lexical import keyword_terms
     from generate import write_corpus
 
     cache = _real_cache_path(n_real, settings)
@@ -139,7 +139,7 @@ def task_scale(payload: dict) -> dict:
 
     from careerbot.embed import Embedder
     from careerbot.index import ChunkRecord, Snapshot, make_faiss_index
-    from careerbot.keyword import KeywordIndex, tokenize
+    from careerbot.lexical import KeywordIndex, tokenize
     from careerbot.retrieve import search
 
     settings = _settings()

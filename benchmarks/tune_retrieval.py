@@ -17,7 +17,7 @@ import numpy as np
 from careerbot.embed import Embedder
 from careerbot.beir import beir_snapshot, corpus_vectors, load_beir, run_mode
 from careerbot.evaluate import score_run
-from careerbot.keyword import tokenize
+from careerbot.lexical import tokenize
 from careerbot.retrieve import clean_query
 from careerbot.settings import Settings
 

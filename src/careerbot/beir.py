@@ -18,7 +18,7 @@ from . import index as store
 from .errors import InvalidArgument
 from .evaluate import lines, score_run, show
 from .index import Snapshot, sha256_file
-from .keyword import B, K1, KeywordIndex, tokenize
+from .lexical import B, K1, KeywordIndex, tokenize
 from .retrieve import clean_query, ranked
 from .records import Chunk
 
@@ -136,7 +136,7 @@ def evaluate_beir(folder: str | Path, settings, modes: list[str], split: str = "
     report = {"dataset": data.name, "split": split, "queries": len(queries), "documents": len(data.doc_ids),
               "model": settings.model, "document_recipe": CORPUS_RECIPE,
               "bm25": {"library": "bm25s", "method": "lucene", "k1": K1, "b": B,
-                       "tokenizer": "careerbot.keyword.tokenize (lowercase, stopwords, Snowball English stems)"},
+                       "tokenizer": "careerbot.lexical.tokenize (lowercase, stopwords, Snowball English stems)"},
               "fusion": _fusion_settings(settings), "modes": {}}
     vectors = query_vectors = None
     dense_s = query_embed_s = 0.0

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from .errors import CorruptIndex, IndexLocked, IndexNotFound, StaleIndex
-from .keyword import KeywordIndex
+from .lexical import KeywordIndex
 from .records import Chunk
 
 # 2: a chunk's section is its heading path, a JSON list (was one 'A › B' string).

@@ -23,7 +23,7 @@ from .chunk import Chunker, chunk_article, split_units
 from .corpus import scan_corpus
 from .errors import EmptyCorpus, StaleIndex, UnsupportedFile
 from .ingest import fingerprints, read_page, site_chrome, to_article
-from .keyword import KeywordIndex, keyword_terms
+from .lexical import KeywordIndex, keyword_terms
 from .records import Answer, Chunk, Hit, UpdateReport
 from .settings import Settings
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from .errors import EmptyQuery, InvalidArgument, QueryTooLong
 from .index import Snapshot
-from .keyword import tokenize
+from .lexical import tokenize
 from .records import Hit
 
 MAX_K = 1000

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .keyword import STOPWORDS, tokenize
+from .lexical import STOPWORDS, tokenize
 
 # Words a question can carry without asking for anything the passages must contain.
 SOFT_WORDS = frozenset("""need needs needed require requires required requirement necessary must typical typically

@@ -8,7 +8,7 @@ import pytest
 
 from careerbot import KnowledgeBase
 from careerbot.index import current_version
-from careerbot.keyword import B, K1, KeywordIndex, keyword_terms, tokenize
+from careerbot.lexical import B, K1, KeywordIndex, keyword_terms, tokenize
 
 from conftest import RS_VS_LEAD
 
