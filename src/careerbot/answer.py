@@ -50,12 +50,10 @@ def extractive_answer(kb, question: str, history: list[dict], evidence: Evidence
                       mode: str = "extractive") -> Answer:
     """Compose an answer from the best sentences and lists, or abstain. Usage: extractive_answer(kb, q, [])"""
     ev = evidence or gather(kb, question, history)
-    if not shipped_decision().answerable(ev):
+    ready = answerable(ev)
+    if ready is None:
         return Answer(question, abstain_text(kb, ev), (), True, mode, ev.hits, ev.query)
-    ev = quotable(ev)
-    if not ev.verdict.eligible:
-        return Answer(question, abstain_text(kb, ev), (), True, mode, ev.hits, ev.query)
-    blocks = select(ev)
+    blocks = select(ready)
     text, citations = render(blocks)
     return Answer(question, text, citations, False, mode, ev.hits, ev.query)
 
@@ -63,13 +61,18 @@ def extractive_answer(kb, question: str, history: list[dict], evidence: Evidence
 CLOSEST = 3  # articles a refusal names
 
 
-def quotable(ev: Evidence) -> Evidence:
-    """Evidence whose verdict lists what may be quoted. When the decision answers where the evidence
-    stage's own check did not, the units that speak about the asked role are the candidates."""
+def answerable(ev: Evidence) -> Evidence | None:
+    """The evidence to answer from, or None to abstain: the learned decision (decide.py) says answer and
+    something may be quoted. When it answers where the evidence stage's own check did not, the units that
+    speak about the asked role are the candidates. The one decision for extractive and model answers."""
+    if not shipped_decision().answerable(ev):
+        return None
     if ev.verdict.answerable and ev.verdict.eligible:
         return ev
     eligible = ev.verdict.eligible or tuple(u for u in ev.units if u.fit >= MIN_FIT)
-    return replace(ev, verdict=replace(ev.verdict, answerable=bool(eligible), eligible=eligible))
+    if not eligible:
+        return None
+    return replace(ev, verdict=replace(ev.verdict, answerable=True, eligible=eligible))
 
 
 def abstain_text(kb, ev: Evidence) -> str:

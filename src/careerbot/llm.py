@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .answer import extractive_answer, quotable, select
+from .answer import answerable, extractive_answer, select
 from .chunk import count_tokens, split_sentences
-from .decide import shipped_decision
 from .errors import InvalidArgument, ModelUnavailable
 from .evidence import gather
 from .rewrite import terms
@@ -232,12 +231,13 @@ def stream_model_answer(kb, question: str, history: list[dict], spec: str) -> It
     settings = kb.settings
     ev = gather(kb, question, history)  # raises EmptyQuery / QueryTooLong like search
     backend = parse_backend(spec)
-    if not shipped_decision().answerable(ev) or not quotable(ev).verdict.eligible:
+    ready = answerable(ev)
+    if ready is None:
         answer = extractive_answer(kb, question, history, ev, mode=f"extractive (abstained; {backend.label} not asked)")
         yield answer.text
         yield answer
         return
-    ev = quotable(ev)
+    ev = ready
     first = [b.hit for b in select(ev)]
     ordered = list({h.chunk_id: h for h in first + list(ev.hits)}.values())
     messages, passages = build_messages(_plain(ev.query), ordered, settings.encoding, settings.context_tokens)

@@ -12,6 +12,7 @@ Usage:
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from ..corpus import SUPPORTED_SUFFIXES
@@ -59,24 +60,22 @@ def page_from_text(text: str, source: str, fmt: str | None = None) -> Page:
         from .html import read_html
 
         meta, blocks = read_html(text, source)
-        return _page(source, blocks, meta.get("title"), meta.get("date"), meta.get("author"), meta.get("site"))
+        return _page(source, blocks, meta.get("title"), meta.get("date"), meta.get("author"))
     if fmt == "md":
         from .markdown import AUTHOR_KEYS, DATE_KEYS, TITLE_KEYS, first_of, read_markdown
 
         front, blocks = read_markdown(text)
         return _page(source, blocks, first_of(front, TITLE_KEYS), first_of(front, DATE_KEYS),
-                     first_of(front, AUTHOR_KEYS), None)
+                     first_of(front, AUTHOR_KEYS))
     from .plaintext import clean_lines, text_blocks
 
     lines = clean_lines(text)
     head = [line.strip() for line in lines if line.strip()][:40]
-    page = _page(source, text_blocks(lines), None, find_date(head[:15], 80), None, None)
-    return Page(page.source, page.blocks, page.title, page.title_from, page.date,
-                find_byline(head[:15], page.title), None)
+    page = _page(source, text_blocks(lines), None, find_date(head[:15], 80), None)
+    return replace(page, byline=find_byline(head[:15], page.title))
 
 
-def _page(source: str, blocks: list[Block], title: str | None, date: str | None, author: str | None,
-          site: str | None) -> Page:
+def _page(source: str, blocks: list[Block], title: str | None, date: str | None, author: str | None) -> Page:
     """Settle title and date from metadata or the page itself; the title line and what precedes it on a
     page without metadata (site name, menus) are not article blocks."""
     # The first paragraph of running prose: the title is above it, the body starts there.
@@ -100,15 +99,15 @@ def _page(source: str, blocks: list[Block], title: str | None, date: str | None,
     # Extractors return "Name · Date" or "Name | Site" for an author; the name is the first part.
     author = re.split(r"\s+[·|•]\s+|\s+-\s+", author)[0].strip() if author else None
     return Page(source, tuple(blocks), " ".join(title.split()), title_from,
-                date or printed, author or None, site)
+                date or printed, author or None)
 
 
 def to_article(page: Page, chrome: frozenset[str] = frozenset()) -> Article:
     """Drop the page's furniture and build the article's section tree. Raises UnsupportedFile when no
     article text is left."""
     blocks = drop_furniture(list(page.blocks), chrome, page.byline)
-    blocks = [b for b in blocks if not (b.kind == HEADING and same_heading(b.text, page.title)
-                                        and b is blocks[0])]
+    if blocks and blocks[0].kind == HEADING and same_heading(blocks[0].text, page.title):
+        blocks = blocks[1:]  # the title line, once what stood above it is gone
     sections = build_sections(blocks)
     article = Article(source=page.source, title=page.title, date=page.date, byline=page.byline,
                       sections=sections, title_from=page.title_from)

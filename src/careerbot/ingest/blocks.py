@@ -5,7 +5,7 @@ Usage: page = Page(blocks=(Block("heading", "Skills", level=2), Block("list", it
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 HEADING, PARA, LIST, IMAGE = "heading", "para", "list", "image"
@@ -23,11 +23,8 @@ class Block:
     text: str = ""
     items: tuple[str, ...] = ()
     level: int = 0  # heading level 1–6 as marked up; inferred for plain text
-    explicit: bool = False  # heading marked up in the source (Markdown #, HTML <h2>)
     link_chars: int = 0
     item_link_chars: tuple[int, ...] = ()
-    quoted: bool = False  # inside a blockquote
-    line: int = 0  # source line, for messages and ordering
 
     @property
     def plain(self) -> str:
@@ -56,8 +53,6 @@ class Page:
     title_from: str
     date: str | None = None
     byline: str | None = None
-    site: str | None = None
-    notes: tuple[str, ...] = field(default=())
 
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")

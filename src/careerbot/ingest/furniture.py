@@ -56,6 +56,10 @@ def _norm(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).lower().split())
 
 
+def _digest(block: Block) -> str:
+    return hashlib.sha1(_norm(block.plain).encode("utf-8")).hexdigest()[:12]
+
+
 def fingerprints(blocks: Iterable[Block]) -> tuple[str, ...]:
     """Fingerprints of a page's short blocks, for finding site chrome across the corpus. A trailing '~'
     marks a weak block (short or bad), which counts as chrome sooner."""
@@ -63,8 +67,7 @@ def fingerprints(blocks: Iterable[Block]) -> tuple[str, ...]:
     for block in blocks:
         if block.kind in (HEADING, IMAGE) or len(block.words()) > FINGERPRINT_WORDS or not block.plain.strip():
             continue
-        digest = hashlib.sha1(_norm(block.plain).encode("utf-8")).hexdigest()[:12]
-        out.add(digest + ("~" if classify(block) in (SHORT, BAD) else ""))
+        out.add(_digest(block) + ("~" if classify(block) in (SHORT, BAD) else ""))
     return tuple(sorted(out))
 
 
@@ -88,7 +91,7 @@ def site_chrome(per_article: Iterable[Iterable[str]]) -> frozenset[str]:
 def _is_chrome(block: Block, chrome: frozenset[str]) -> bool:
     if not chrome or block.kind in (HEADING, IMAGE):
         return False
-    return hashlib.sha1(_norm(block.plain).encode("utf-8")).hexdigest()[:12] in chrome
+    return _digest(block) in chrome
 
 
 def is_link_list(block: Block) -> bool:

@@ -1,5 +1,5 @@
 """HTML pages → blocks with trafilatura: the main text (navigation, scripts, share boxes and footers left
-out), with heading levels, lists and tables kept, plus the page's title, date, author and site name.
+out), with heading levels, lists and tables kept, plus the page's title, date and author.
 
 Usage: page = read_html(Path("post.html").read_text(), source="post.html")
 """
@@ -16,7 +16,7 @@ log = logging.getLogger("careerbot")
 
 
 def read_html(text: str, source: str) -> tuple[dict[str, str | None], list[Block]]:
-    """The page's metadata (title, date, author, site) and the blocks of its main text."""
+    """The page's metadata (title, date, author) and the blocks of its main text."""
     import trafilatura
     from lxml import etree
     from lxml import html as lxml_html
@@ -35,7 +35,7 @@ def read_html(text: str, source: str) -> tuple[dict[str, str | None], list[Block
         body = visible
     title = _page_title(tree, meta.get("sitename")) or meta.get("title")
     date = printed_form(meta.get("date"), [body, visible])
-    return {"title": title, "date": date, "author": meta.get("author"), "site": meta.get("sitename")}, \
+    return {"title": title, "date": date, "author": meta.get("author")}, \
         markdown_blocks(body)
 
 

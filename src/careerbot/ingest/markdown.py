@@ -95,52 +95,45 @@ def markdown_blocks(body: str) -> list[Block]:
     """The blocks of a Markdown body, in reading order."""
     tokens = _parser().parse(body)
     blocks: list[Block] = []
-    quoted = 0
     i = 0
     while i < len(tokens):
         tok = tokens[i]
-        line = tok.map[0] + 1 if tok.map else 0
-        if tok.type == "blockquote_open":
-            quoted += 1
-        elif tok.type == "blockquote_close":
-            quoted -= 1
-        elif tok.type == "heading_open":
+        if tok.type == "heading_open":
             text, _, _ = _inline(tokens[i + 1])
             if text:
-                blocks.append(Block(HEADING, text, level=int(tok.tag[1]), explicit=True, line=line))
+                blocks.append(Block(HEADING, text, level=int(tok.tag[1])))
             i += 3
             continue
         elif tok.type == "paragraph_open":
             text, links, images = _inline(tokens[i + 1])
             if text:
-                blocks.append(Block(PARA, text, link_chars=links, quoted=bool(quoted), line=line))
+                blocks.append(Block(PARA, text, link_chars=links))
             elif images:
-                blocks.append(Block(IMAGE, line=line))
+                blocks.append(Block(IMAGE))
             i += 3
             continue
         elif tok.type in ("bullet_list_open", "ordered_list_open"):
             end = _closing(tokens, i)
             items, item_links = _list_items(tokens[i + 1:end])
             if items:
-                blocks.append(Block(LIST, items=tuple(items), item_link_chars=tuple(item_links),
-                                    quoted=bool(quoted), line=line))
+                blocks.append(Block(LIST, items=tuple(items), item_link_chars=tuple(item_links)))
             i = end + 1
             continue
         elif tok.type == "table_open":
             end = _closing(tokens, i)
             rows = _table_rows(tokens[i + 1:end])
             if rows:
-                blocks.append(Block(LIST, items=tuple(rows), item_link_chars=(0,) * len(rows), line=line))
+                blocks.append(Block(LIST, items=tuple(rows), item_link_chars=(0,) * len(rows)))
             i = end + 1
             continue
         elif tok.type == "html_block":
             text = _clean(html_fragment_text(tok.content))
             if text:
-                blocks.append(Block(PARA, text, quoted=bool(quoted), line=line))
+                blocks.append(Block(PARA, text))
         elif tok.type in ("fence", "code_block"):
             text = " ".join(tok.content.split())
             if text:
-                blocks.append(Block(PARA, text, quoted=bool(quoted), line=line))
+                blocks.append(Block(PARA, text))
         i += 1
     return blocks
 

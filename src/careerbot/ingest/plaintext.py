@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 from itertools import pairwise
 
 from .blocks import HEADING, LIST, PARA, Block
@@ -64,17 +65,16 @@ def text_blocks(lines: list[str]) -> list[Block]:
     blocks: list[Block] = []
     items: list[str] = []
     para: list[str] = []
-    start = 0
 
     def flush() -> None:
         if items:
-            blocks.append(Block(LIST, items=tuple(items), item_link_chars=(0,) * len(items), line=start + 1))
+            blocks.append(Block(LIST, items=tuple(items), item_link_chars=(0,) * len(items)))
             items.clear()
         if para:
             if is_line_stack(para):
-                blocks.extend(Block(PARA, line, line=start + 1 + k) for k, line in enumerate(para))
+                blocks.extend(Block(PARA, line) for line in para)
             else:
-                blocks.append(Block(PARA, " ".join(para), line=start + 1))
+                blocks.append(Block(PARA, " ".join(para)))
             para.clear()
 
     for i, raw in enumerate(lines):
@@ -82,8 +82,6 @@ def text_blocks(lines: list[str]) -> list[Block]:
         if not line:
             flush()
             continue
-        if not items and not para:
-            start = i
         if BULLET.match(line) and not (_NUMBERED.match(line) and _standalone(lines, i) and is_heading_line(line)):
             if para:
                 flush()
@@ -92,7 +90,7 @@ def text_blocks(lines: list[str]) -> list[Block]:
             items[-1] += " " + line  # continuation of a wrapped list item
         elif _standalone(lines, i) and is_heading_line(line):
             flush()
-            blocks.append(Block(HEADING, line, level=2, line=i + 1))
+            blocks.append(Block(HEADING, line, level=2))
         else:
             if items:
                 flush()
@@ -114,7 +112,7 @@ def _levels(blocks: list[Block]) -> list[Block]:
         is_sub = (seen_top and nxt is not None and nxt.kind == LIST and prev is not None
                   and (prev.kind in (HEADING, LIST) or prev.text.endswith(":")))
         if is_sub:
-            out[i] = Block(HEADING, block.text, level=3, line=block.line)
+            out[i] = replace(block, level=3)
         else:
             seen_top = True
     return out

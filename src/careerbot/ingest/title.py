@@ -26,8 +26,7 @@ def _norm(s: str) -> str:
 
 def same_heading(a: str, b: str) -> bool:
     """Same heading, or a followed by a subtitle of b ("Title: A Comprehensive Comparison")."""
-    norm = _norm
-    if norm(a) == norm(b):
+    if _norm(a) == _norm(b):
         return True
     return bool(b) and a.lower().startswith(b.lower()) and bool(re.match(r"\s*[:|–—-]\s", a[len(b):]))
 
@@ -35,10 +34,7 @@ def same_heading(a: str, b: str) -> bool:
 def is_title_line(heading: str, title: str) -> bool:
     """The page's title as a heading, perhaps with a badge or kicker glued on ("Gold BlogUX Designer vs. …")
     or a subtitle after it."""
-    def norm(s: str) -> str:
-        return re.sub(r"\W+", " ", s).strip().lower()
-
-    h, t = norm(heading), norm(title)
+    h, t = _norm(heading), _norm(title)
     if not t or same_heading(heading, title):
         return bool(t)
     extra = len(h) - len(t)
