@@ -14,7 +14,8 @@ from dataclasses import dataclass, replace
 
 from .decide import shipped_decision
 from .evidence import MIN_FIT, Evidence, Unit, gather
-from .rewrite import numbers, role_fit
+from .entities import fit
+from .rewrite import numbers
 from .records import Answer, Citation, Hit
 
 _COMPARES = re.compile(r"\b(vs\.?|versus|compar\w*|differ\w*|between|or|than|both|each|contrast)\b", re.I)
@@ -69,7 +70,8 @@ def answerable(ev: Evidence) -> Evidence | None:
         return None
     if ev.verdict.answerable and ev.verdict.eligible:
         return ev
-    eligible = ev.verdict.eligible or tuple(u for u in ev.units if u.fit >= MIN_FIT)
+    constrained = ev.verdict.reason in ("figure", "numbers", "names", "ranking")
+    eligible = ev.verdict.eligible or (() if constrained else tuple(u for u in ev.units if u.fit >= MIN_FIT))
     if not eligible:
         return None
     return replace(ev, verdict=replace(ev.verdict, answerable=True, eligible=eligible))
@@ -209,13 +211,13 @@ def _redundant(unit: Unit, blocks: list[Block]) -> bool:
 def _distinct(asked) -> list:
     out: list = []
     for role in asked:
-        if not any(role.terms == o.terms and role.seniority == o.seniority for o in out):
+        if not any(role.terms == o.terms and role.qualifiers == o.qualifiers for o in out):
             out.append(role)
     return out
 
 
 def _role_score(unit: Unit, role) -> float:
-    return role_fit(role, list(unit.mentioned)) if unit.mentioned else 0.0
+    return fit(role, list(unit.mentioned)) if unit.mentioned else 0.0
 
 
 def render(blocks: list[Block]) -> tuple[str, tuple[Citation, ...]]:

@@ -16,9 +16,11 @@ import numpy as np
 
 from .chunk import split_sentences
 from .recall import Remembering, article_references, recall, with_neighbours
+from .embed import SMALL_INPUT
+from .related import TEMPLATE, RelatedTerms
 from .retrieve import clean_query
-from .rewrite import (RoleMention, Vocabulary, content_terms, expand, numbers, rewrite_query, role_fit, roles,
-                      synonyms, terms)
+from .entities import Lexicon, Mention, fit
+from .rewrite import Vocabulary, content_terms, expand, numbers, rewrite_query
 from .records import Hit
 
 MIN_FIT = 0.6  # a unit must speak about the asked role at least this well to support an answer
@@ -31,9 +33,21 @@ MIN_STRENGTH = 0.9
 # sentence vector, which restores their contrast (docs/answers.md: 0.4–0.8 all give fact coverage 1.000).
 # Judging still uses the plain cosine, as calibrated.
 LATE_CONTRAST = 0.5
-_SALARY = synonyms("salari")
-_FIGURE = re.compile(r"\bpercent|\bpercentage\b|%|\bhow much (?:money|do|does|did|will|would|can|could|is)\b", re.I)
+# A related word (related.py) covers a question's term in part: "pay" for "salary" is likely, not certain.
+RELATED_CREDIT = 0.7
+# Plain English that asks for an amount: "how much", "how many", "what percent", and the words for money
+# ("earn", "cost", "salary"). (Deriving them from the corpus, as words whose sentences mostly hold numbers,
+# was tried: four articles give too few sentences per word, and "employ" came out a figure word.)
+_FIGURE = re.compile(r"\bpercent|\bpercentage\b|%|\bhow much (?:money|do|does|did|will|would|can|could|is)\b|"
+                     r"\b(?:earns?|earning|earned|paid|pays?|salary|salaries|wages?|income|costs?|price[sd]?|"
+                     r"fees?|compensation)\b", re.I)
 # "How many years …" is answered by "several years"; "how long …" by a span of time.
+# A question about money wants an amount of money, not any number ("the top 1% earn more" is no salary).
+_MONEY_ASKED = re.compile(r"\b(?:earns?|earning|earned|paid|pays?|salary|salaries|wages?|income|costs?|"
+                          r"price[sd]?|fees?|compensation|money)\b|\bhow much (?:do|does|did|will|would|can|"
+                          r"could)\b[^?]*\b(?:make|makes|making|take home)\b", re.I)
+_MONEY = re.compile(r"[$€£¥]\s?\d|\d\s?[kK]\b|\b\d{1,3}(?:,\d{3})+\b|\b\d+\s?(?:dollars?|euros?|pounds?)\b|"
+                    r"\b(?:USD|EUR|GBP)\b")
 _HOW_MANY = re.compile(r"\bhow many (?:[a-z]+ )?([a-z]+)", re.I)
 _QUANTITY = r"(?:\d[\d,.]*|several|few|dozens|hundreds|thousands|millions|two|three|four|five|six|seven|eight|nine|ten)"
 _DURATION = re.compile(_QUANTITY + r"\s+(?:\w+\s+)?(?:years?|months?|weeks?|days?|hours?)\b", re.I)
@@ -56,7 +70,7 @@ class Unit:
     aspect: float  # the same for the terms that do not name a role ("earn", "tools", "PhD")
     fit: float  # how well the roles the unit speaks about match the asked roles (1 when none asked)
     score: float  # ranking score: similarity, coverage and fit together
-    mentioned: tuple[RoleMention, ...] = ()  # the roles the unit is about
+    mentioned: tuple[Mention, ...] = ()  # the roles the unit is about
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -70,7 +84,7 @@ class Verdict:
     reason: str  # "" or why not: "no-terms", "figure", "numbers", "names", "off-topic"
     strength: float  # aspect coverage + similarity of the best supporting unit
     support: Unit | None = None  # that unit
-    eligible: tuple[Unit, ...] = ()  # every unit that meets the question's constraints (role, figures, names)
+    eligible: tuple[Unit, ...] = ()  # every unit that meets the question's constraints (entity, figures, names)
 
 
 @dataclass(frozen=True)
@@ -78,7 +92,7 @@ class Evidence:
     question: str
     query: str  # what was retrieved for, after follow-up resolution and typo repair
     terms: tuple[str, ...]
-    asked_roles: tuple[RoleMention, ...]
+    asked_roles: tuple[Mention, ...]
     hits: tuple[Hit, ...]
     units: tuple[Unit, ...]  # best first
     verdict: Verdict
@@ -109,18 +123,33 @@ def _whole_words(tokenizer) -> frozenset:
 def gather(kb, question: str, history: list[dict]) -> Evidence:
     """Retrieve for the (rewritten) question, score every unit of every hit, and judge the evidence."""
     vocab = vocabulary(kb)
-    query = expand(rewrite_query(clean_query(question, kb.settings.max_query_chars), history, vocab))
+    lexicon = vocab.lexicon
+    query = rewrite_query(clean_query(question, kb.settings.max_query_chars), history, vocab)
     query = focused(query, kb.embedder())
     embedder = Remembering(kb.embedder())  # retrieval and unit scoring share one query embedding
-    asked = roles(query)
-    hits = recall(kb, embedder, query, asked)  # validates the query like kb.search
-    query_vector = embedder.encode([clean_query(query, kb.settings.max_query_chars)])[0]
+    asked = list(lexicon.mentions(query))
+    related = RelatedTerms.of(kb.snapshot, kb.embedder())
+    searched = clean_query(expand(query, lexicon), kb.settings.max_query_chars)
+    unseen = related.unseen(query)[:SMALL_INPUT - 1]  # one short batch; any others are embedded alone
+    if unseen and searched and embedder.token_count(searched) <= embedder.max_tokens:
+        # The question and its new words in one encoder pass (the words' vectors find related terms).
+        vectors = embedder.encode([searched, *(TEMPLATE.format(w) for w in unseen)])
+        embedder.remember([searched], vectors[:1])
+        related.learn(unseen, vectors[1:])
+    hits = recall(kb, embedder, expand(query, lexicon), asked, vocab)  # validates the query like kb.search
+    query_vector = embedder.encode([searched])[0]
     named = article_references(kb, query, vocab)
-    wanted = [t for t in content_terms(query) if t not in named.values()]
-    aspects = aspect_weights(wanted, asked, vocab)
-    ask = _Asked(query_vector, wanted, asked, {t: term_weight(t, vocab) for t in wanted}, aspects,
-                 set(synonyms(next(iter(aspects)))) if aspects else set(), {t for r in asked for t in r.terms},
-                 set(named))
+    wanted = [t for t in content_terms(query, lexicon) if t not in named.values()]
+    found = related.alternatives_of(query)
+    entity_terms = {t for m in asked for t in m.terms | m.qualifiers}
+    # Entities are matched as named ("researcher" is not "scientist"); what is asked of them may be
+    # said in related words.
+    alternatives = {t: frozenset({t}) if t in entity_terms else found.get(t, frozenset()) | {t} for t in wanted}
+    aspects = aspect_weights(wanted, asked, vocab, alternatives)
+    figure = bool(_FIGURE.search(query))
+    ask = _Asked(query_vector, wanted, asked, {t: term_weight(alternatives[t], vocab) for t in wanted}, aspects,
+                 set(alternatives[next(iter(aspects))]) if aspects else set(), {t for r in asked for t in r.terms},
+                 set(named), lexicon, alternatives, figure)
     contrast = LATE_CONTRAST if kb.snapshot.manifest.get("sentence_vectors") == "late" else 0.0
     units: list[Unit] = []
     seen: set[tuple] = set()
@@ -128,8 +157,7 @@ def gather(kb, question: str, history: list[dict]) -> Evidence:
         texts, vectors = kb.chunk_units(hit.chunk_id)
         units.extend(_score_units(ask, hit, texts, vectors, seen, contrast))
     units.sort(key=lambda u: -u.score)
-    figure = bool(set(wanted) & _SALARY or _FIGURE.search(query))
-    verdict = judge(query, wanted, aspects, units, vocab, figure, set(named.values()))
+    verdict = judge(query, wanted, aspects, units, vocab, figure, set(named.values()), alternatives)
     return Evidence(question, query, tuple(wanted), tuple(asked), tuple(hits), tuple(units), verdict, figure)
 
 
@@ -161,12 +189,15 @@ class _Asked:
 
     vector: np.ndarray
     wanted: list[str]
-    roles: list[RoleMention]
+    roles: list[Mention]
     weights: dict[str, float]
     aspects: dict[str, float]
     focus: set[str]
     role_terms: set[str]
     named_sources: set[str]
+    lexicon: Lexicon
+    alternatives: dict[str, frozenset[str]]  # each wanted term → the corpus stems that count as it
+    figure: bool  # a figure is asked for
 
 
 def contrasted(vectors: np.ndarray, weight: float) -> np.ndarray:
@@ -184,8 +215,9 @@ def _score_units(ask: _Asked, hit: Hit, texts: list[str], vectors: np.ndarray, s
     chunk, and lead-ins whose list is elsewhere). `contrast`: see LATE_CONTRAST."""
     sims = vectors @ ask.vector if len(texts) else np.zeros(0)
     ranked = contrasted(vectors, contrast) @ ask.vector if contrast and len(texts) else sims
-    nearby = frozenset(terms(f"{hit.title}\n{hit.section_name}\n{hit.text}"))
-    title_roles, tail = roles(hit.title), hit.section[-1] if len(hit.section) > 1 else ""
+    lexicon = ask.lexicon
+    nearby = frozenset(lexicon.terms(f"{hit.title}\n{hit.section_name}\n{hit.text}"))
+    title_roles, tail = list(lexicon.mentions(hit.title)), hit.section[-1] if len(hit.section) > 1 else ""
     # Prose of a passage that ends in a lead-in with no items ("Here are the skills of each role:")
     # only introduces the sub-sections that follow; the answer is in those.
     introduces = bool(texts) and texts[-1].rstrip().endswith(":")
@@ -200,23 +232,25 @@ def _score_units(ask: _Asked, hit: Hit, texts: list[str], vectors: np.ndarray, s
         seen.add(key)
         # A list item is about its heading and its list's role; a sentence about what it says and the
         # roles it names (its heading counts half, through `nearby`).
-        own = frozenset(terms(f"{text}\n{lead_in}\n{hit.section_name if item else ''}"))
-        context = roles(f"{lead_in} {tail}")
+        own = frozenset(lexicon.terms(f"{text}\n{lead_in}\n{hit.section_name if item else ''}"))
+        context = list(lexicon.mentions(f"{lead_in} {tail}"))
         if item:
-            mentioned = context or roles(text)
+            mentioned = context or list(lexicon.mentions(text))
         else:
-            mentioned = roles(text) or context or roles(previous_prose)
+            mentioned = list(lexicon.mentions(text)) or context or list(lexicon.mentions(previous_prose))
             previous_prose = text
-        fit = _fit(ask.roles, mentioned, title_roles)
-        coverage, aspect = coverage_of(ask.weights, own, nearby), coverage_of(ask.aspects, own, nearby)
+        fit = _entity_fit(ask.roles, mentioned, title_roles)
+        coverage = coverage_of(ask.weights, own, nearby, ask.alternatives)
+        aspect = coverage_of(ask.aspects, own, nearby, ask.alternatives)
         # Informative units say something beyond the question's own words and the roles they name.
-        novel = set(terms(text)) - set(ask.wanted) - {t for r in mentioned for t in r.terms | r.seniority}
+        novel = set(lexicon.terms(text)) - {a for t in ask.wanted for a in ask.alternatives[t]} \
+            - {t for r in mentioned for t in r.terms | r.qualifiers}
         # A heading or lead-in naming what is asked ("Tools and Software › Data Scientist") marks the
         # passage written to answer exactly that.
-        heading = set(terms(f"{hit.section_name}\n{lead_in}"))
+        heading = set(lexicon.terms(f"{hit.section_name}\n{lead_in}"))
         named = bool(ask.focus & heading)
         headed = 0.15 * named + 0.15 * (named and ask.role_terms <= heading and fit >= 0.8)
-        # A question that only names a role ("what is a research scientist?") asks for a description.
+        # A question that only names an entity ("what is a paralegal?") asks for a description.
         describe = 0.2 if not ask.aspects and not item else 0.0
         score = (0.5 * float(rank_sim) + 0.5 * hit.similarity + 0.25 * coverage + 0.5 * aspect + 0.5 * fit
                  + 0.2 * min(1.0, len(novel) / 4) + headed + describe + 0.2 * (hit.source in ask.named_sources)
@@ -226,59 +260,73 @@ def _score_units(ask: _Asked, hit: Hit, texts: list[str], vectors: np.ndarray, s
     return units
 
 
-def term_weight(term: str, vocab: Vocabulary) -> float:
-    """0.4–1.0: rarer terms count more; a term the articles never use counts fully."""
-    if not vocab.known(term):
+def term_weight(alternatives: frozenset[str], vocab: Vocabulary) -> float:
+    """0.4–1.0: rarer terms count more; a term the articles never use (nor anything related) counts fully."""
+    df = max((vocab.df.get(t, 0) for t in alternatives), default=0)
+    if not df:
         return 1.0
-    df = max(vocab.df.get(t, 0) for t in synonyms(term))
     rarity = math.log((vocab.chunks + 1) / (df + 0.5)) / math.log(max(vocab.chunks, 2))
     return 0.4 + 0.6 * min(1.0, max(0.0, rarity))
 
 
-def aspect_weights(wanted: list[str], asked: list[RoleMention], vocab: Vocabulary) -> dict[str, float]:
-    """Weights of the terms that say what is asked about a role; the first one the articles use (what a
-    question names first: "which *industries* employ …") counts double."""
-    role_terms = {t for r in asked for t in r.terms | r.seniority}
+def aspect_weights(wanted: list[str], asked: list[Mention], vocab: Vocabulary,
+                   alternatives: dict[str, frozenset[str]] | None = None) -> dict[str, float]:
+    """Weights of the terms that say what is asked about an entity; the first one the articles use (what
+    a question names first: "which *industries* employ …") counts double."""
+    alternatives = alternatives or {t: frozenset({t}) for t in wanted}
+    role_terms = {t for r in asked for t in r.terms | r.qualifiers}
     # Numbers are checked as constraints of their own (judge), not as words to cover.
-    aspects = {t: term_weight(t, vocab) for t in wanted if t not in role_terms and not t[:1].isdigit()}
-    focus = next((t for t in aspects if vocab.known(t) and aspects[t] >= 0.55), None)  # not "ML" itself
+    aspects = {t: term_weight(alternatives[t], vocab) for t in wanted if t not in role_terms and not t[:1].isdigit()}
+    focus = next((t for t in aspects if _known(alternatives[t], vocab) and aspects[t] >= 0.55), None)
     if focus is not None:
         aspects = {focus: 2 * aspects[focus], **{t: w for t, w in aspects.items() if t != focus}}
     return aspects
 
 
-def coverage_of(weights: dict[str, float], own: frozenset, nearby: frozenset) -> float:
-    """Weighted share of terms present in the unit (full credit) or elsewhere in its passage (half)."""
+def _known(alternatives: frozenset[str], vocab: Vocabulary) -> bool:
+    return any(vocab.known(t) for t in alternatives)
+
+
+def coverage_of(weights: dict[str, float], own: frozenset, nearby: frozenset,
+                alternatives: dict[str, frozenset[str]] | None = None) -> float:
+    """Weighted share of terms present in the unit (full credit) or elsewhere in its passage (half); a
+    related corpus term counts as the term."""
     total = sum(weights.values())
     if total <= 0:
         return 1.0
     got = 0.0
     for term, weight in weights.items():
-        alternatives = synonyms(term)
-        got += weight if alternatives & own else 0.5 * weight if alternatives & nearby else 0.0
+        related = (alternatives or {}).get(term) or frozenset({term})
+        credit = 1.0 if term in own else RELATED_CREDIT if related & own else \
+            0.5 if term in nearby else 0.5 * RELATED_CREDIT if related & nearby else 0.0
+        got += weight * credit
     return got / total
 
 
 def judge(query: str, wanted: list[str], aspects: dict[str, float], units: list[Unit], vocab: Vocabulary,
-          figure: bool, references: frozenset[str] | set[str] = frozenset()) -> Verdict:
+          figure: bool, references: frozenset[str] | set[str] = frozenset(),
+          alternatives: dict[str, frozenset[str]] | None = None) -> Verdict:
     """Answer only when one unit carries the question: it speaks about the asked role, contains the
     question's numbers and names (years, places), holds a figure when one is asked for, and covers
     enough of the remaining terms. Thresholds are calibrated on tests/questions.jsonl (docs/answers.md)."""
     if not wanted:
         return Verdict(False, "no-terms", 0.0)
     required_numbers = numbers(query)
+    money = figure and bool(_MONEY_ASKED.search(query))
     ranking = not figure and bool(_RANKING.search(query))
     names = [w for w in _PROPER.findall(query)
-             if not any(vocab.known(t) or t in references for t in terms(w))]
+             if not any(vocab.known(t) or t in references for t in vocab.lexicon.terms(w))]
     if figure:
         # A figure is about someone: a word the articles never use ("ethicist") must be in the figure's
         # sentence, like a name.
-        names += [t for t in aspects if not vocab.known(t) and not t[:1].isdigit()]
+        names += [t for t in aspects if not _known((alternatives or {}).get(t) or frozenset({t}), vocab)
+                  and not t[:1].isdigit()]
     best, reason, eligible = None, "off-topic", []
     for unit in units:
         if unit.fit < MIN_FIT:
             continue
         failed = ("figure" if figure and not re.search(r"\d", unit.text) else
+                  "figure" if money and not _MONEY.search(unit.text) else
                   "ranking" if ranking and not _RANKS.search(unit.text) else
                   "figure" if not _answers_quantity(query, unit.text) else
                   "numbers" if any(n not in unit.text.replace(",", "") for n in required_numbers) else
@@ -295,7 +343,9 @@ def judge(query: str, wanted: list[str], aspects: dict[str, float], units: list[
         return Verdict(False, reason, 0.0)
     strength, covered, unit = best
     if covered < MIN_ASPECT or strength < MIN_STRENGTH:
-        return Verdict(False, reason, strength, unit)
+        # Too weak for the check's own say-so; the units that meet the constraints are still reported, for
+        # the learned decision to answer from (answer.answerable).
+        return Verdict(False, reason, strength, unit, tuple(eligible))
     return Verdict(True, "", strength, unit, tuple(eligible))
 
 
@@ -318,10 +368,10 @@ def _lead_in(texts: list[str], i: int) -> str:
     return texts[j - 1] if j > 0 and texts[j - 1].rstrip().endswith(":") else ""
 
 
-def _fit(asked: list[RoleMention], mentioned: list[RoleMention], title_roles: list[RoleMention]) -> float:
+def _entity_fit(asked: list[Mention], mentioned: list[Mention], title_roles: list[Mention]) -> float:
     if not asked:
         return 1.0
     if not mentioned:
-        # The unit names no role; its article's title says which roles the article is about.
-        return 0.4 + 0.3 * max(0.0, max(role_fit(role, title_roles) for role in asked))
-    return max(0.0, max(role_fit(role, mentioned) for role in asked))
+        # The unit names no entity; its article's title says which entities the article is about.
+        return 0.4 + 0.6 * max(0.0, max(fit(role, title_roles) for role in asked))
+    return max(0.0, max(fit(role, mentioned) for role in asked))

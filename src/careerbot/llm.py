@@ -17,7 +17,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -25,7 +25,7 @@ from pathlib import Path
 from .answer import answerable, extractive_answer, select
 from .chunk import count_tokens, split_sentences
 from .errors import InvalidArgument, ModelUnavailable
-from .evidence import gather
+from .evidence import gather, vocabulary
 from .rewrite import terms
 from .records import Answer, Citation, Hit
 
@@ -182,15 +182,16 @@ def _openai_stream(backend: Backend, messages: list[dict], settings) -> Iterator
         raise ModelFailed(f"{backend.label} failed: {exc}") from exc
 
 
-def repair_markers(text: str, passages: list[Hit]) -> str:
+def repair_markers(text: str, passages: list[Hit], terms_of: Callable[[str], Iterable[str]] = terms) -> str:
     """Markers checked against the passages, sentence by sentence: '[1, 2]' becomes '[1][2]'; a marker
     pointing at no passage, or at one that does not support its sentence, is moved to the passage that
-    does or removed; a sentence no passage supports is dropped (it would be an uncited claim)."""
-    vocab = [set(terms(h.text)) for h in passages]  # headings are labels, not claims
+    does or removed; a sentence no passage supports is dropped (it would be an uncited claim). `terms_of`:
+    the corpus's term function (an entity's acronym and its words count once, Lexicon.terms)."""
+    vocab = [set(terms_of(h.text)) for h in passages]  # headings are labels, not claims
     kept = []
     for sentence in (s for line in text.splitlines() for s in split_sentences(line)):
         cited = [int(n) for group in _MARKER.findall(sentence) for n in re.findall(r"\d+", group)]
-        claim = set(terms(_MARKER.sub(" ", sentence)))
+        claim = set(terms_of(_MARKER.sub(" ", sentence)))
         if len(claim) < 3:
             continue  # too short to state anything ("Dear [1].")
         support = [len(claim & v) / len(claim) for v in vocab]
@@ -253,7 +254,7 @@ def stream_model_answer(kb, question: str, history: list[dict], spec: str) -> It
     if not _MARKER.search(raw):
         yield _fallback(kb, question, history, ev, f"{backend.label} cited no passage")
         return
-    text = repair_markers(raw, passages)
+    text = repair_markers(raw, passages, vocabulary(kb).lexicon.terms)
     if not text:
         yield _fallback(kb, question, history, ev, f"the passages do not support what {backend.label} wrote")
         return

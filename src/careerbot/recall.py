@@ -2,7 +2,7 @@
 cap, each hit followed by its neighbours under the same heading, per-role retrieval for comparisons, and
 the articles a question names by publisher.
 
-Usage: hits = recall(kb, embedder, "data scientist vs lead ML engineer tools", roles(query))
+Usage: hits = recall(kb, embedder, "data scientist vs lead ML engineer tools", mentions, vocab)
 """
 from __future__ import annotations
 
@@ -12,20 +12,21 @@ from dataclasses import replace
 import numpy as np
 
 from .retrieve import search
-from .rewrite import RoleMention, Vocabulary, content_terms, terms
+from .entities import Mention
+from .rewrite import Vocabulary, content_terms, terms
 from .records import Hit
 
 ANSWER_K = 10  # passages retrieved for an answer: both roles of a comparison and every article that answers
 
 
-def recall(kb, embedder, query: str, asked: list[RoleMention], k: int = ANSWER_K) -> list[Hit]:
+def recall(kb, embedder, query: str, asked: list[Mention], vocab: Vocabulary, k: int = ANSWER_K) -> list[Hit]:
     """Hits for an answer (raises EmptyQuery / QueryTooLong like kb.search)."""
     # An answer often lives in one article: let up to 5 of its passages through (retrieval's default
     # diversity cap is tuned for result lists).
     settings = replace(kb.settings, per_article_cap=max(kb.settings.per_article_cap, 5)) \
         if kb.settings.per_article_cap else kb.settings
     hits = search(kb.snapshot, embedder, query, settings, k=max(k, kb.settings.k))
-    return hits + _per_role_hits(kb, embedder, query, asked, {h.chunk_id for h in hits})
+    return hits + _per_role_hits(kb, embedder, query, asked, {h.chunk_id for h in hits}, vocab)
 
 
 def article_references(kb, query: str, vocab: Vocabulary) -> dict[str, str]:
@@ -41,15 +42,15 @@ def article_references(kb, query: str, vocab: Vocabulary) -> dict[str, str]:
     return named
 
 
-def _per_role_hits(kb, embedder, query: str, asked: list[RoleMention], have: set[str]) -> list[Hit]:
+def _per_role_hits(kb, embedder, query: str, asked: list[Mention], have: set[str], vocab: Vocabulary) -> list[Hit]:
     """For a comparison, passages retrieved for each role on its own ("tools of a data scientist"), since
     passages about both roles at once tend to be introductions rather than answers."""
-    distinct = list({(r.terms, r.seniority): r for r in asked}.values())
+    distinct = list({(r.terms, r.qualifiers): r for r in asked}.values())
     if len(distinct) < 2:
         return []
-    role_terms = {t for r in asked for t in r.terms | r.seniority}
-    asking = [w for w in re.findall(r"[\w’'+#-]+", query) if set(terms(w)) - role_terms and set(terms(w)) <=
-              set(content_terms(query))]
+    role_terms = {t for r in asked for t in r.terms | r.qualifiers}
+    wanted = set(content_terms(query, vocab.lexicon))
+    asking = [w for w in re.findall(r"[\w’'+#-]+", query) if set(terms(w)) - role_terms and set(terms(w)) <= wanted]
     extra = []
     for role in distinct[:3]:
         sub = f"{role.text} {' '.join(asking)}".strip()
@@ -89,6 +90,10 @@ class Remembering:
 
     def __getattr__(self, name):
         return getattr(self._embedder, name)
+
+    def remember(self, texts: list[str], vectors: np.ndarray) -> None:
+        """Vectors encoded elsewhere (in one batch with other texts) for these texts."""
+        self._memo[tuple(texts)] = vectors
 
     def encode(self, texts: list[str], **kwargs) -> np.ndarray:
         key = tuple(texts)

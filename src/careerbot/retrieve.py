@@ -26,7 +26,7 @@ def clean_query(query: str, max_chars: int) -> str:
     text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") else ch for ch in query)
     text = re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
     if not text:
-        raise EmptyQuery("the question is empty; type a question about AI and ML careers")
+        raise EmptyQuery("the question is empty; type a question about the articles")
     if len(text) > max_chars:
         raise QueryTooLong(f"the question is {len(text):,} characters; the limit is {max_chars:,}. "
                            "Shorten it to the part you want answered.")

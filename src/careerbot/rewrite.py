@@ -10,110 +10,61 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
+from .entities import Lexicon, entity_key
 from .lexical import STOPWORDS, tokenize
 
-# Words a question can carry without asking for anything the passages must contain.
+# Words a question can carry without asking for anything the passages must contain (plain English).
 SOFT_WORDS = frozenset("""need needs needed require requires required requirement necessary must typical typically
 usually normally generally common commonly good best better main key important tell know like get gets getting
-become becoming want someone somebody person people job jobs role roles career careers position kind sort type
-thing things really actually exactly just some any info information explain describe list give show please hey
-hi hello thanks thank ok okay roughly approximately average article articles say says said mention mentioned
-according doing day mostly whats what's hows how's wat u ur im i'm pls plz lol guys folks regular normal plain
-me my mine one ones anything something way ways look looks expect expected use used using anyone person's
-more most less least much many day daily involve involves all term terms regard regards respect
-aspect aspects kinda sorta gonna wanna gotta lemme ya yall y'all tho pretty stuff after before during while
-happen happens happened""".split())
-
-# Domain synonyms: a query word in a group is satisfied by any word of its group in a passage.
-SYNONYM_TEXT = (
-    "salary salaries earn earns earning earnings pay pays paid paying make makes income wage wages compensation "
-    "compensated remuneration money bucks paycheck",
-    "degree degrees phd doctorate master masters bachelor bachelors education educational educated qualification "
-    "qualifications coursework",
-    "certification certifications certificate certificates cert certs credential credentials",
-    "tools tool frameworks framework libraries library stack tech",
-    "industry industries sector sectors hire hires hiring field fields company companies",
-    "outlook growth grow growing demand future prospects projected market opportunities trends",
-    "responsibilities responsibility duties duty tasks task",
-    "skill skills abilities competencies proficiency expertise knowledge capabilities",
-    "tips advice start started begin beginner steps",
-    "team teams group",
-    "deliverable deliverables product output",
-)
-SYNONYMS = tuple(frozenset(tokenize(group)) for group in SYNONYM_TEXT)
-HEADS = tuple(group.split()[0] for group in SYNONYM_TEXT)
-SYNONYM_STEMS = tuple(tokenize(head)[0] for head in HEADS)
+become becoming want someone somebody person people kind sort type thing things really actually exactly just
+some any info information explain describe list give show please hey hi hello thanks thank ok okay roughly
+approximately average say says said mention mentioned according doing mostly whats what's hows how's u ur im i'm
+pls plz lol guys folks regular normal plain me my mine one ones anything something way ways look looks expect
+expected use used using anyone more most less least much many involve involves all regard regards respect
+kinda sorta gonna wanna gotta lemme ya yall y'all tho pretty stuff happen happens happened""".split())
 # Words that make a question a comparison; the comparison itself is not something to look up.
 COMPARISON_WORDS = frozenset("differ differs difference differences different compare compared comparison versus "
                              "vs contrast between".split())
-# Idioms whose words mean nothing apart: "take home" is pay, not a home.
-PHRASES = tuple((re.compile(p, re.I), plain) for p, plain in (
-    (r"\btake[- ]home(?: pay)?\b", "earn"), (r"\bget(?:s|ting)? paid\b", "earn"),
-    (r"\bbring(?:s)? home\b", "earn"), (r"\bpay ?check\b", "salary")))
 _NUMBER = re.compile(r"\d[\d,.]*%?")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’.+#-]*[A-Za-z+#]|[A-Za-z]")
-# Other occupations people ask a careers assistant about: named so that "what does a nurse earn?" is
-# recognized as a question about a role, and one the articles never discuss.
-OCCUPATIONS = ("nurse|doctor|physician|surgeon|dentist|pharmacist|teacher|professor|lawyer|attorney|accountant|"
-               "designer|pilot|chef|cook|plumber|electrician|mechanic|carpenter|firefighter|police officer|"
-               "journalist|writer|artist|musician|actor|salesperson|consultant|banker|trader|economist|"
-               "psychologist|therapist|veterinarian|farmer|driver|cashier|recruiter|marketer|technician|"
-               "administrator|tester|programmer|statistician|mathematician|physicist|biologist|chemist")
-SENIORITY = frozenset({"lead", "senior", "princip", "staff", "junior", "chief", "head"})
-ROLE = re.compile(
-    r"\b(?:(?:lead|senior|principal|staff|junior|chief|head)\s+)?"
-    r"(?:(?:machine[\s-]+learning|ml|ai|artificial\s+intelligence|data|research|software|computer\s+vision|"
-    r"natural\s+language\s+processing|nlp|devops|mlops|cloud|deep\s+learning|product)\s+)*"
-    r"(?:engineer|scientist|researcher|analyst|developer|architect|manager|practitioner|" + OCCUPATIONS + r")s?\b",
-    re.I)
 PRONOUN = re.compile(r"\b(they|them|their|theirs|those|these|he|she|his|her)\b", re.I)
 FOLLOW_UP_START = re.compile(r"^\s*(and|but|also|so|then|ok|okay|what about|how about|and what about|"
                              r"what of|same for|same question for)\b", re.I)
 
 
 def terms(text: str) -> list[str]:
-    """Content terms of a text: stemmed keyword tokens with 'machine learning' folded into 'ml'."""
+    """Content terms of a text: stemmed keyword tokens, possessives dropped ('nurse’s' is 'nurse')."""
     return list(_terms(text))
 
 
 @lru_cache(maxsize=8192)  # the same passages are scored on every question; tokenizing them is pure
 def _terms(text: str) -> tuple[str, ...]:
-    text = re.sub(r"(?<=\w)['’]s\b", "", text)  # possessives: "engineer’s" is "engineer"
-    return tuple(tokenize(re.sub(r"machine[\s-]+learning", "ML", text, flags=re.I)))
+    return tuple(tokenize(re.sub(r"(?<=\w)['’]s\b", "", text)))
 
 
-def content_terms(question: str) -> list[str]:
-    """The question's terms that a supporting passage should contain (soft words dropped, order kept)."""
+def content_terms(question: str, lexicon: Lexicon | None = None) -> list[str]:
+    """The question's terms that a supporting passage should contain (soft words dropped, order kept;
+    with a lexicon, the corpus's acronyms folded: 'machine learning' and 'ML' are one term)."""
     soft = set(tokenize(" ".join(SOFT_WORDS | COMPARISON_WORDS)))
     seen: set[str] = set()
     out: list[str] = []
-    for term in terms(question):
+    for term in (lexicon.terms(question) if lexicon else terms(question)):
         if term not in soft and term not in seen:
-            seen |= synonyms(term)  # "earn … (salary)" asks one thing, not two
+            seen.add(term)
             out.append(term)
     return out
 
 
-def expand(query: str) -> str:
-    """The query with 'ML' spelled out, plus the head word of each synonym group it touches ('make' →
-    'salary'), so retrieval finds passages that use the articles' words for what the question asks."""
-    # The encoder knows "machine learning" far better than "ML" (and the articles use both).
-    query = re.sub(r"\bML\b", "machine learning", query, flags=re.I)
-    have = set(terms(query))
-    extra = [HEADS[i] for i, group in enumerate(SYNONYMS) if have & group and not have & {SYNONYM_STEMS[i]}]
-    return f"{query} ({' '.join(extra)})" if extra else query
-
-
-def synonyms(term: str) -> frozenset[str]:
-    """The term and its domain synonyms (stems)."""
-    found = {term}
-    for group in SYNONYMS:
-        if term in group:
-            found |= group
-    return frozenset(found)
+def expand(query: str, lexicon: Lexicon) -> str:
+    """The query with the corpus's acronyms spelled out once ('PM' → 'PM (product manager)'): the encoder
+    knows the words far better than the letters."""
+    spelled = {acronym: " ".join(words) for words, acronym in lexicon.aliases}
+    extra = [spelled[w.lower()] for w in dict.fromkeys(re.findall(r"\b[A-Z]{2,5}s?\b", query))
+             if w.lower() in spelled and spelled[w.lower()] not in query.lower()]
+    return f"{query} ({', '.join(extra)})" if extra else query
 
 
 def numbers(text: str) -> list[str]:
@@ -122,49 +73,16 @@ def numbers(text: str) -> list[str]:
 
 
 @dataclass(frozen=True)
-class RoleMention:
-    text: str  # as written, e.g. "lead ML engineers"
-    terms: frozenset[str]  # stems without seniority, e.g. {"ml", "engin"}
-    seniority: frozenset[str]  # e.g. {"lead"}
-
-
-def roles(text: str) -> list[RoleMention]:
-    """Job-title mentions ('data scientist', 'lead ML engineers', 'researchers'), in order of appearance."""
-    return list(_roles(text))
-
-
-@lru_cache(maxsize=8192)
-def _roles(text: str) -> tuple[RoleMention, ...]:
-    found = []
-    for match in ROLE.finditer(text):
-        stems = set(terms(match.group(0)))
-        found.append(RoleMention(match.group(0), frozenset(stems - SENIORITY), frozenset(stems & SENIORITY)))
-    return tuple(found)
-
-
-def role_fit(asked: RoleMention, context: list[RoleMention]) -> float:
-    """How well roles mentioned in a passage match an asked role: 1 exact, less for a different
-    seniority ('lead' asked, plain given) or a partial title, 0 when no mention shares its head noun."""
-    best = 0.0
-    for role in context:
-        if not asked.terms & role.terms:
-            continue
-        recall = len(asked.terms & role.terms) / len(asked.terms)
-        extra = len(role.terms - asked.terms) / max(len(role.terms), 1)
-        score = recall - 0.25 * extra - (0.4 if asked.seniority != role.seniority else 0.0)
-        best = max(best, score)
-    return best
-
-
-@dataclass(frozen=True)
 class Vocabulary:
-    """Corpus words (for typo repair) and chunk frequencies of stems (for term weights)."""
+    """What the answer stage knows of the corpus: its words (for typo repair), chunk frequencies of stems
+    (term weights) and its entities (`Lexicon`)."""
 
     words: Counter
     df: Counter
     chunks: int
     deletes: dict
     english: frozenset  # known words that are never "corrected" (the embedder's whole-word pieces)
+    lexicon: Lexicon = field(default_factory=lambda: Lexicon(frozenset(), frozenset(), frozenset()))
 
     @classmethod
     def of(cls, snapshot, english: frozenset = frozenset()) -> "Vocabulary":
@@ -173,26 +91,31 @@ class Vocabulary:
         with _LOCK:
             if key not in _CACHE:
                 _CACHE.clear()  # one index version at a time is the common case; keep memory flat
-                _CACHE[key] = cls.build([f"{r.chunk.title}\n{r.chunk.section_name}\n{r.chunk.text}"
-                                         for r in snapshot.records], english)
+                chunks = [r.chunk for r in snapshot.records]
+                _CACHE[key] = cls.build([f"{c.title}\n{c.section_name}\n{c.text}" for c in chunks], english,
+                                        Lexicon.build({c.title for c in chunks},
+                                                      {h for c in chunks for h in c.section},
+                                                      [c.text for c in chunks]))
             return _CACHE[key]
 
     @classmethod
-    def build(cls, texts: list[str], english: frozenset = frozenset()) -> "Vocabulary":
+    def build(cls, texts: list[str], english: frozenset = frozenset(),
+              lexicon: Lexicon | None = None) -> "Vocabulary":
+        lexicon = lexicon or Lexicon(frozenset(), frozenset(), frozenset())
         words: Counter[str] = Counter()
         df: Counter[str] = Counter()
         for text in texts:
             words.update(w.lower() for w in re.findall(r"[A-Za-z]+", text))
-            df.update(set(terms(text)))
+            df.update(set(lexicon.terms(text)))
         deletes: dict[str, set[str]] = {}
         for word in words:
             if len(word) >= 4:
                 for variant in _deletes(word, 2 if len(word) >= 8 else 1):
                     deletes.setdefault(variant, set()).add(word)
-        return cls(words, df, len(texts), deletes, frozenset(english))
+        return cls(words, df, len(texts), deletes, frozenset(english), lexicon)
 
     def known(self, term: str) -> bool:
-        return any(self.df.get(t, 0) > 0 for t in synonyms(term))
+        return self.df.get(term, 0) > 0
 
     def correct(self, word: str) -> str:
         """The corpus word closest to a misspelled word (edit distance 1, or 2 for long words)."""
@@ -261,40 +184,40 @@ def rewrite_query(question: str, history: list[dict], vocab: Vocabulary) -> str:
     Usage: rewrite_query("what about the researchers?", [{"role": "user", "content": "ML engineer pay?"}, ...], v)
     """
     query = correct_typos(strip_markup(question), vocab)
-    for idiom, plain in PHRASES:
-        query = idiom.sub(plain, query)
     earlier = [correct_typos(strip_markup(m.get("content") or ""), vocab) for m in reversed(history or [])
                if isinstance(m, dict) and m.get("role") == "user" and isinstance(m.get("content"), str)]
     if not earlier:
         return query
-    asked = roles(query)
-    topic = [t for t in content_terms(_strip_roles(query)) if t not in FOLLOW_UP_FILLER | SENIORITY]
+    lexicon = vocab.lexicon
+    asked = lexicon.mentions(query)
+    qualifier = _qualifier(query, lexicon)
+    topic = [t for t in content_terms(_without_mentions(query, lexicon))
+             if t not in FOLLOW_UP_FILLER and t not in (qualifier or ())]
     follow_up = bool(FOLLOW_UP_START.match(query) or PRONOUN.search(query)) or len(query.split()) <= 4
     if not follow_up:
         return query
     if asked and not topic:
-        # "what about the researchers?": the previous question, asked about the new role.
-        previous = next((q for q in earlier if content_terms(_strip_roles(q))), None)
+        # "what about the researchers?": the previous question, asked about the new entity.
+        previous = next((q for q in earlier if content_terms(_without_mentions(q, lexicon))), None)
         if previous is None:
             return query
-        previous_roles = roles(previous)
-        if previous_roles:
-            return previous.replace(previous_roles[0].text, asked[0].text, 1)
+        previous_mentions = lexicon.mentions(previous)
+        if previous_mentions:
+            return previous.replace(previous_mentions[0].text, asked[0].text, 1)
         return f"{previous.rstrip(' ?.')} for {asked[0].text}?"
-    rank = re.search(r"\b(lead|senior|principal|staff|junior|chief|head)s?\b", query, re.I)
-    if not asked and rank and not topic:
-        # "and the lead?": the role under discussion, at that seniority.
-        previous = next((q for q in earlier if roles(q)), None)
+    if not asked and qualifier and not topic:
+        # "and the lead?": the entity under discussion, with that qualifier.
+        previous = next((q for q in earlier if lexicon.mentions(q)), None)
         if previous is not None:
-            role = roles(previous)[0]
-            plain = re.sub(r"^(?:lead|senior|principal|staff|junior|chief|head)\s+", "", role.text, flags=re.I)
-            return previous.replace(role.text, f"{rank.group(1).lower()} {plain}", 1)
+            mention = lexicon.mentions(previous)[0]
+            words = [w for w in mention.text.split() if not set(terms(w)) & mention.qualifiers]
+            return previous.replace(mention.text, f"{qualifier[1]} {' '.join(words)}", 1)
     if not asked:
-        # "and what do they earn?": the role under discussion stands in for the pronoun.
-        source = next((r for q in earlier for r in [roles(q)] if r), None)
+        # "and what do they earn?": the entity under discussion stands in for the pronoun.
+        source = next((r for q in earlier for r in [lexicon.mentions(q)] if r), None)
         if source is None:
             assistant = [m.get("content") or "" for m in reversed(history) if m.get("role") == "assistant"]
-            source = next((r for a in assistant for r in [roles(a)] if r), None)
+            source = next((r for a in assistant for r in [lexicon.mentions(a)] if r), None)
         if source is None:
             return query
         phrase = " and ".join(dict.fromkeys(r.text for r in source))
@@ -309,5 +232,15 @@ FOLLOW_UP_FILLER = frozenset(tokenize("and but also so then ok okay about what h
                                       "normal plain the ones"))
 
 
-def _strip_roles(text: str) -> str:
-    return ROLE.sub(" ", text)
+def _qualifier(query: str, lexicon: Lexicon) -> tuple[str, str] | None:
+    """A qualifier the query names on its own ("and the lead ones?"): (its stem, the word as written)."""
+    for word in _WORD.findall(query):
+        if entity_key(word) in lexicon.qualifiers:
+            return terms(word)[0], word.lower()
+    return None
+
+
+def _without_mentions(text: str, lexicon: Lexicon) -> str:
+    for mention in lexicon.mentions(text):
+        text = text.replace(mention.text, " ", 1)
+    return text

@@ -1,0 +1,75 @@
+"""Entities learned from a corpus's own titles, headings and text, in more than one domain (model-free)."""
+from careerbot.entities import Lexicon, Mention, fit
+from careerbot.rewrite import Vocabulary, content_terms, expand, rewrite_query
+
+NURSING = Lexicon.build(
+    titles=["How to Become a Registered Nurse", "Nurse Practitioner vs. Registered Nurse: Pay and Duties"],
+    headings=["Salary", "Education", "Registered Nurse", "Nurse Practitioner", "Lead Nurse"],
+    bodies=["A Registered Nurse (RN) cares for patients. Many nurses who start as an RN later work as a nurse "
+            "practitioner. To become a registered nurse you need a degree.",
+            "Nurse practitioners earn more than registered nurses. A lead nurse manages a ward; as a lead nurse "
+            "you schedule shifts. Nurses who lead teams are valued."])
+TEACHING = Lexicon.build(
+    titles=["Teaching as a Second Career", "What Does a Substitute Teacher Do?"],
+    headings=["Certification", "Substitute Teacher", "Special Education Teacher"],
+    bodies=["Many teachers who switch careers work as a substitute teacher first. As a special education "
+            "teacher you adapt lessons.", "Teachers who hold a licence earn more. Become a teacher in two years."])
+
+
+def names(lexicon: Lexicon, text: str) -> list[str]:
+    return [m.text for m in lexicon.mentions(text)]
+
+
+def test_entities_come_from_titles_and_headings_in_any_domain():
+    assert names(NURSING, "What does a registered nurse earn?") == ["registered nurse"]
+    assert names(NURSING, "nurse practitioner vs registered nurse pay") == ["nurse practitioner", "registered nurse"]
+    assert names(TEACHING, "how do I become a substitute teacher?") == ["substitute teacher"]
+    assert names(TEACHING, "what do special education teachers do?") == ["special education teachers"]
+    # Words that are no entity in this corpus are not mistaken for one.
+    assert names(NURSING, "what is the salary?") == []
+    assert names(TEACHING, "what does a registered nurse earn?") == []
+
+
+def test_acronyms_defined_in_the_text_stand_for_their_entity():
+    rn, = NURSING.mentions("How much does an RN make?")
+    full, = NURSING.mentions("How much does a registered nurse make?")
+    assert rn.terms == full.terms
+    assert expand("How much does an RN make?", NURSING) == "How much does an RN make? (registered nurse)"
+    assert content_terms("registered nurse salary", NURSING) == content_terms("RN salary", NURSING)
+
+
+def test_a_qualifier_narrows_an_entity():
+    lead, = NURSING.mentions("what does a lead nurse do?")
+    plain, = NURSING.mentions("what does a nurse do?")
+    assert lead.qualifiers and not plain.qualifiers and lead.terms == plain.terms
+    assert fit(lead, [lead]) == 1.0
+    assert fit(lead, [plain]) < fit(plain, [lead]) < 1.0  # plain nurses answer for lead ones only in part
+    assert fit(plain, [Mention("teacher", frozenset({"teacher"}))]) == 0.0
+
+
+def test_an_unknown_acronym_before_an_entity_stays_part_of_it():
+    lexicon = Lexicon.build(["Designer Careers"], ["Designer"],
+                            ["Designers who work as a designer earn well. As a designer you draw."])
+    ux, ui = lexicon.mentions("UX designer or UI designer?")
+    assert (ux.text, ui.text) == ("UX designer", "UI designer") and ux.terms != ui.terms
+
+
+def test_follow_ups_resolve_to_the_entity_under_discussion():
+    vocab = Vocabulary.build(["registered nurse salary education", "lead nurse duties"], lexicon=NURSING)
+    history = [{"role": "user", "content": "What does a registered nurse earn?"},
+               {"role": "assistant", "content": "About $80,000 [1]."}]
+    assert rewrite_query("and what education do they need?", history, vocab) == \
+        "and what education do registered nurse need?"
+    assert rewrite_query("what about a nurse practitioner?", history, vocab) == \
+        "What does a nurse practitioner earn?"
+    assert rewrite_query("and the lead?", history, vocab).lower() == "what does a lead registered nurse earn?"
+
+
+def test_a_word_the_corpus_never_uses_makes_another_entity():
+    robotics, = TEACHING.mentions("What does a robotics teacher earn?")
+    substitute, = TEACHING.mentions("What does a substitute teacher earn?")
+    plain = Mention("teacher", frozenset({"teacher"}))
+    assert robotics.text == "robotics teacher" and fit(robotics, [plain]) < 0.6 <= fit(substitute, [substitute])
+    # Stopwords and modifiers in between do not count: "among substitute teachers" is about substitute teachers.
+    among, = TEACHING.mentions("is a licence common among substitute teachers?")
+    assert among.text == "substitute teachers"
