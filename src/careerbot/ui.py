@@ -357,7 +357,7 @@ def launch(app: gr.Blocks, settings: Settings, block: bool = True, kb: Knowledge
     if not is_loopback(settings.host) and auth is None:
         print(f"careerbot: WARNING: serving on {settings.host}, reachable from other machines, without a "
               "login. Set CAREERBOT_AUTH=user:password to require one.", file=sys.stderr, flush=True)
-    app.queue(default_concurrency_limit=settings.workers())
+    app.queue(default_concurrency_limit=settings.workers(), status_update_rate=2)
     site = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     if kb is not None:
         from .http_api import api_router
