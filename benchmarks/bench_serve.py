@@ -1,17 +1,18 @@
 """Serving throughput: the HTTP API and the app's /chat path under load, against the engine's own throughput
 measured in the same run, and the server's memory over the run.
 
-Usage: python benchmarks/bench_serve.py [--quick] [--api-seconds 20] [--ui-seconds 60] [--ui-clients 50]
+Usage: python benchmarks/bench_serve.py [--quick] [--api-seconds 10] [--rounds 3] [--ui-seconds 60] [--ui-clients 50]
        [--index DIR] [--out benchmarks/results-serve.json]
 Steps, in one run against one `python app.py` on 127.0.0.1 (a child process; its RSS is read from /proc):
   1. warm-up: every question once on each route, then RSS "after warm-up";
-  2. the engine alone: kb.ask from as many threads as the server computes answers with (Settings.workers()),
-     in this process, while the server idles; measured before and after the API runs, the better kept;
-  3. POST /api/ask and non-streamed POST /v1/chat/completions, each for --api-seconds, from wrk (C, one
-     thread, a Lua script cycling the questions) or, without wrk, a one-process asyncio httpx client;
-  4. the app's /chat path (Gradio's queue: POST /gradio_api/call/chat, then its event stream) from
-     --ui-clients asyncio clients back to back for --ui-seconds, counting every failure;
-  5. RSS at the end. Targets: API req/s >= 0.8 x engine req/s; /chat 0 errors and p95 <= 2 s; RSS end within
+  2. --rounds rounds of: the engine alone (kb.ask from as many threads as the server computes answers
+     with, Settings.workers(), in this process, while the server idles), then POST /api/ask, then
+     non-streamed POST /v1/chat/completions, each for --api-seconds, from wrk (C, one thread, a Lua script
+     cycling the questions) or, without wrk, a one-process asyncio httpx client; each side keeps its best;
+  3. the app's /chat path (Gradio's queue, as gradio_client and the page use it: one session per client,
+     queue/join then the session's event stream) from --ui-clients asyncio clients back to back for
+     --ui-seconds, counting every failure;
+  4. RSS at the end. Targets: API req/s >= 0.8 x engine req/s; /chat 0 errors and p95 <= 2 s; RSS end within
      10% of after warm-up.
 """
 from __future__ import annotations
@@ -139,30 +140,42 @@ def httpx_load(url: str, route: str, seconds: float, connections: int) -> dict:
 
 
 def ui_chat_load(url: str, seconds: float, clients: int) -> dict:
-    """The app's /chat API as any HTTP client calls it: POST /gradio_api/call/chat (queued), then read the
-    event stream to its `complete` event and check the payload."""
-    base = url.rstrip("/") + "/gradio_api/call/chat"
+    """The app's /chat API as gradio_client and the page call it: each client is one session (its own
+    session_hash) that joins Gradio's queue (POST /gradio_api/queue/join) and reads the session's event
+    stream (GET /gradio_api/queue/data) to its process_completed message, whose payload is checked."""
+    import uuid
+
+    import httpx
+
+    root = url.rstrip("/") + "/gradio_api"
+    config = httpx.get(url.rstrip("/") + "/config", timeout=60).json()
+    fn_index = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "chat")
+    sessions: dict[int, str] = {}
 
     async def one(client, question: str) -> None:
-        started = await client.post(base, json={"data": [question, []]})
-        started.raise_for_status()
-        event = None
-        async with client.stream("GET", f"{base}/{started.json()['event_id']}") as stream:
+        session = sessions.setdefault(id(asyncio.current_task()), uuid.uuid4().hex)
+        joined = await client.post(f"{root}/queue/join", json={"data": [question, []], "fn_index": fn_index,
+                                                                "session_hash": session})
+        joined.raise_for_status()
+        event_id = joined.json()["event_id"]
+        async with client.stream("GET", f"{root}/queue/data", params={"session_hash": session}) as stream:
             stream.raise_for_status()
             async for line in stream.aiter_lines():
-                if line.startswith("event: "):
-                    event = line[7:].strip()
-                elif line.startswith("data: ") and event in ("complete", "error"):
-                    if event == "error":
-                        raise RuntimeError(f"the app answered an error: {line[6:200]}")
-                    payload = json.loads(line[6:])[0]
-                    if not isinstance(payload.get("answer"), str):
-                        raise ValueError(f"unexpected payload {line[:200]}")
-                    return
-        raise RuntimeError(f"the event stream ended without an answer (last event {event})")
+                if not line.startswith("data:"):
+                    continue
+                message = json.loads(line[5:])
+                if message.get("msg") != "process_completed" or message.get("event_id") != event_id:
+                    continue
+                if not message.get("success"):
+                    raise RuntimeError(f"the app answered an error: {str(message.get('output'))[:200]}")
+                payload = message["output"]["data"][0]
+                if not isinstance(payload.get("answer"), str):
+                    raise ValueError(f"unexpected payload {str(payload)[:200]}")
+                return
+        raise RuntimeError("the event stream ended without an answer")
 
     out = asyncio.run(_closed_loop(clients, seconds, one))
-    return {**out, "generator": f"asyncio httpx, {clients} clients"}
+    return {**out, "generator": f"asyncio httpx, {clients} clients, one Gradio session each"}
 
 
 # ----- the engine alone ---------------------------------------------------------------------------
@@ -188,7 +201,7 @@ def engine_rate(kb, threads: int, seconds: float) -> dict:
 
 
 # ----- the run ------------------------------------------------------------------------------------
-def run(index: Path, corpus: Path, api_seconds: float, ui_seconds: float, ui_clients: int) -> dict:
+def run(index: Path, corpus: Path, api_seconds: float, rounds: int, ui_seconds: float, ui_clients: int) -> dict:
     from careerbot import KnowledgeBase, Settings
 
     settings = Settings.from_env().with_overrides(progress="off", llm="")
@@ -207,18 +220,21 @@ def run(index: Path, corpus: Path, api_seconds: float, ui_seconds: float, ui_cli
         httpx_load(url, "/v1/chat/completions", 3, connections)
         ui_chat_load(url, 3, 4)
         rss_warm = rss_mb(proc.pid)
-        engine = [engine_rate(kb, workers, api_seconds)]
-        ask = load(url, "/api/ask", api_seconds, connections)
-        chat = load(url, "/v1/chat/completions", api_seconds, connections)
-        engine.append(engine_rate(kb, workers, api_seconds))
+        engine, ask, chat = [], [], []
+        for _ in range(rounds):  # the sides alternate, so a burst of load from elsewhere hits them alike
+            engine.append(engine_rate(kb, workers, api_seconds))
+            ask.append(load(url, "/api/ask", api_seconds, connections))
+            chat.append(load(url, "/v1/chat/completions", api_seconds, connections))
         ui = ui_chat_load(url, ui_seconds, ui_clients)
         rss_end = rss_mb(proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    best = max(engine, key=lambda e: e["rps"])
-    return {"workers": workers, "engine_runs": engine, "engine": best, "api_ask": ask, "chat_completions": chat,
-            "ui_chat": ui, "rss_start_mb": rss_start, "rss_warm_mb": rss_warm, "rss_end_mb": rss_end,
+    def best(runs: list[dict]) -> dict:
+        return {**max(runs, key=lambda r: r["rps"]), "rps_per_round": [round(r["rps"], 2) for r in runs]}
+
+    return {"workers": workers, "rounds": rounds, "engine": best(engine), "api_ask": best(ask),
+            "chat_completions": best(chat), "ui_chat": ui, "rss_start_mb": rss_start, "rss_warm_mb": rss_warm, "rss_end_mb": rss_end,
             "api_seconds": api_seconds, "ui_seconds": ui_seconds, "ui_clients": ui_clients}
 
 
@@ -234,7 +250,9 @@ def targets(f: dict) -> list[dict]:
     for key, route in (("api_ask", "POST /api/ask"), ("chat_completions", "POST /v1/chat/completions")):
         side = f[key]
         out.append(target(f"{route} req/s / engine req/s ({f['workers']} threads)", side["rps"] / engine["rps"],
-                          API_TARGET, f"{side['rps']:.1f} vs {engine['rps']:.1f} req/s; {side['errors']} errors; "
+                          API_TARGET, f"best of {f['rounds']} alternated rounds: {side['rps']:.1f} vs "
+                          f"{engine['rps']:.1f} req/s (rounds {side['rps_per_round']} vs {engine['rps_per_round']}); "
+                          f"{side['errors']} errors; "
                           f"p50 {side['p50_s'] * 1000:.0f} ms, p95 {side['p95_s'] * 1000:.0f} ms; {side['generator']}",
                           higher=True))
     ui = f["ui_chat"]
@@ -258,8 +276,9 @@ def table(results: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="5 s per API run and 15 s of /chat")
-    parser.add_argument("--api-seconds", type=float, default=20.0)
+    parser.add_argument("--quick", action="store_true", help="2 rounds of 5 s per side and 15 s of /chat")
+    parser.add_argument("--api-seconds", type=float, default=10.0, help="seconds per side and round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of engine, /api/ask, /v1/chat/completions")
     parser.add_argument("--ui-seconds", type=float, default=60.0)
     parser.add_argument("--ui-clients", type=int, default=50)
     parser.add_argument("--index", type=Path, help="an index of --corpus (default: built under benchmarks/work/)")
@@ -267,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=HERE / "results-serve.json")
     args = parser.parse_args(argv)
     if args.quick:
-        args.api_seconds, args.ui_seconds = 5.0, 15.0
+        args.api_seconds, args.rounds, args.ui_seconds = 5.0, 2, 15.0
     index = args.index or WORK / "serve-index"
     if args.index is None:
         from careerbot import KnowledgeBase, Settings
@@ -280,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"bench_serve: building {index}", file=sys.stderr, flush=True)
             KnowledgeBase.build(args.corpus, index, settings)
     started = time.strftime("%Y-%m-%d %H:%M:%S")
-    figures = run(index, args.corpus, args.api_seconds, args.ui_seconds, args.ui_clients)
+    figures = run(index, args.corpus, args.api_seconds, args.rounds, args.ui_seconds, args.ui_clients)
     results = {"started": started, "machine": machine(), "figures": figures, "targets": targets(figures)}
     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(table(results))

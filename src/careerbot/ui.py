@@ -357,6 +357,11 @@ def launch(app: gr.Blocks, settings: Settings, block: bool = True, kb: Knowledge
     if not is_loopback(settings.host) and auth is None:
         print(f"careerbot: WARNING: serving on {settings.host}, reachable from other machines, without a "
               "login. Set CAREERBOT_AUTH=user:password to require one.", file=sys.stderr, flush=True)
+    # Gradio's queue rebuilds a pandas summary of up to 10,000 past events after every event, for a monitoring
+    # page this app turns off: a cost that grows with the run. Every 1,000 events over the last 1,000 instead.
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
+    os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
+    # Queue positions every 2 s rather than to every waiting client each time a job starts (O(clients) per job).
     app.queue(default_concurrency_limit=settings.workers(), status_update_rate=2)
     site = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     if kb is not None:
