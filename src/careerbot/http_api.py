@@ -35,6 +35,7 @@ from .settings import Settings
 
 log = logging.getLogger("careerbot.http")
 MODEL_ID = "careerbot"
+INTERNAL = "internal error; the server's log has the details"
 MAX_BODY_BYTES = 1_000_000  # a long conversation fits many times over; anything bigger is refused unread
 STATUS_BY_ERROR: tuple[tuple[type[CareerbotError] | tuple[type[CareerbotError], ...], int], ...] = (
     (QueryTooLong, 413),
@@ -61,10 +62,14 @@ def status_for(exc: CareerbotError) -> int:
     return 500
 
 
-def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def error_payload(status: int, message: str) -> dict:
     """An error in the shape OpenAI clients read: {"error": {"message", "type", "code"}}."""
     kind = ERROR_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
-    return JSONResponse({"error": {"message": message, "type": kind, "code": status}}, status, headers=headers)
+    return {"error": {"message": message, "type": kind, "code": status}}
+
+
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(error_payload(status, message), status, headers=headers)
 
 
 def authorized(header: str, credentials: tuple[str, str] | None) -> bool:
@@ -146,7 +151,7 @@ class Api:
                 return error_response(status_for(exc), str(exc))
             except Exception:  # a bug: logged with its traceback here, reported without it
                 log.exception("%s %s failed", request.method, request.url.path)
-                return error_response(500, "internal error; the server's log has the details")
+                return error_response(500, INTERNAL)
         return endpoint
 
     # ----- routes ---------------------------------------------------------------------------------
@@ -187,10 +192,18 @@ class Api:
         """Server-sent events in OpenAI's chunk format, then `data: [DONE]`."""
         yield reply.event({"role": "assistant", "content": ""})
         streamed, event = "", first
-        while not isinstance(event, Answer):
-            streamed += event
-            yield reply.event({"content": event})
-            event = await self.run(next, events)
+        try:
+            while not isinstance(event, Answer):
+                streamed += event
+                yield reply.event({"content": event})
+                event = await self.run(next, events)
+        except Exception as exc:  # the status line is sent: the error goes in the stream, as OpenAI's does
+            if not isinstance(exc, CareerbotError):
+                log.exception("streamed chat completion failed")
+            status = status_for(exc) if isinstance(exc, CareerbotError) else 500
+            message = str(exc) if isinstance(exc, CareerbotError) else INTERNAL
+            yield f"data: {json.dumps(error_payload(status, message), ensure_ascii=False)}\n\n"
+            return
         yield reply.event({"content": reply.rest(event, streamed)})
         yield reply.event({}, finish=event)
         yield "data: [DONE]\n\n"

@@ -1,7 +1,7 @@
 """The chat app: Gradio Blocks with streamed, cited answers, a sources panel and an Articles tab.
 
 Usage: careerbot serve [--host H] [--port P]   or   python app.py   (http://127.0.0.1:7860)
-From Python: app = build_app(kb, settings); launch(app, settings)
+From Python: app = build_app(kb, settings); launch(app, settings, kb=kb)  (the app and the HTTP API, docs/http.md)
 """
 from __future__ import annotations
 
