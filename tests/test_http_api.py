@@ -258,3 +258,13 @@ def test_the_apps_login_protects_the_api_on_the_same_port(guarded):
 
     chat = Client(url, auth=AUTH, verbose=False).predict(SALARY, api_name="/chat")  # and its /chat API still works
     assert chat["answer"] == without_sources(completion.choices[0].message.content)
+
+
+def test_workers_default_to_one_per_core_and_refuse_negative_counts():
+    from careerbot import Settings
+
+    assert Settings().workers() == max(1, os.cpu_count() or 1)
+    assert Settings(concurrency=3).workers() == 3
+    assert Settings.from_env({"CAREERBOT_CONCURRENCY": "1"}).workers() == 1
+    with pytest.raises(InvalidArgument, match="concurrency"):
+        Settings(concurrency=-1).validated()
