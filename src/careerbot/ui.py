@@ -313,7 +313,8 @@ class Server:
         import uvicorn
 
         self.app = app
-        self.url = f"http://{settings.host}:{settings.port}/"
+        host = f"[{settings.host}]" if ":" in settings.host else settings.host  # an IPv6 address
+        self.url = f"http://{host}:{settings.port}/"
         # Gradio's own settings for its server: warnings only, no signal handlers of its own in a thread.
         config = uvicorn.Config(site, host=settings.host, port=settings.port, log_level="warning",
                                 timeout_graceful_shutdown=5, lifespan="on")
