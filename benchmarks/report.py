@@ -112,6 +112,10 @@ def evaluate_targets(f: dict) -> list[dict]:
         for name in ("build time", "query p50", "peak RSS"):
             out.append(_target(f"{name}, careerbot / LlamaIndex", None, 1.0, f["peer"].get("peer_missing", ""),
                                status="not run"))
+    if "serve" in f:
+        from bench_serve import targets as serve_targets
+
+        out.extend(serve_targets(f["serve"]))
     return out
 
 

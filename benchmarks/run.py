@@ -1,8 +1,9 @@
-"""careerbot benchmarks: build, update, query (1k … 1M chunks), start-up, memory, and LlamaIndex side by side.
+"""careerbot benchmarks: build, update, query (1k … 1M chunks), start-up, memory, serving throughput (app and HTTP
+API against the engine), and LlamaIndex side by side.
 
 Prints a markdown table and writes benchmarks/results.json (one entry per target: name, ratio, target, pass,
 plus absolute figures). Caches generated corpora, embeddings and large indexes under benchmarks/work/.
-Usage: python benchmarks/run.py [--quick] [--only build,update,query,scale,startup,peer] [--readme]
+Usage: python benchmarks/run.py [--quick] [--only build,update,query,scale,startup,serve,peer] [--readme]
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from common import (BENCH, CAREERBOT, PEER_PY, ROOT, VENV_PY as PY, WORK, log, m
                     run_child, run_worker)
 from report import evaluate_targets, render, update_readme  # noqa: E402
 
-SECTIONS = ("build", "update", "query", "scale", "startup", "peer")
+SECTIONS = ("build", "update", "query", "scale", "startup", "serve", "peer")
 PROFILES = {
     "full": {"build_articles": 40, "build_reps": 4, "peer_articles": 100, "update_sizes": [1000, 250], "update_reps": 3,
              "real": 10_000, "sizes": [1_000, 10_000, 100_000, 1_000_000], "query_rounds": 3, "scale_rounds": 2,
@@ -110,6 +111,17 @@ def _startup(index: Path, corpus: Path, profile: dict) -> tuple[dict, dict]:
     return cli_startup(index, profile["startup_reps"]), app_startup(index, corpus)
 
 
+def run_serve(index: Path, corpus: Path, quick: bool) -> dict:
+    """bench_serve.py in its own process (it loads the model for the engine side and starts the server)."""
+    out = WORK / "serve-figures.json"
+    command = [str(PY), str(BENCH / "bench_serve.py"), "--index", str(index), "--corpus", str(corpus),
+               "--out", str(out)] + (["--quick"] if quick else [])
+    result = run_child(command)
+    if result["rc"] != 0:
+        raise RuntimeError(f"bench_serve.py failed: {result['stderr'][-2000:]}")
+    return json.loads(out.read_text(encoding="utf-8"))["figures"]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="careerbot benchmarks")
     parser.add_argument("--quick", action="store_true", help="smaller sizes: a run of a few minutes")
@@ -163,6 +175,7 @@ def main() -> int:
                                                            "sizes": profile["sizes"], "rounds": profile["scale_rounds"]},
                                     timeout=7200),
         "startup": lambda: _startup(index, corpus, profile),
+        "serve": lambda: run_serve(index, corpus, name == "quick"),
         "peer": lambda: run_peer(build_corpus(profile["peer_articles"]), profile),
     }
     for section in SECTIONS:

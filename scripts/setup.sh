@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create .venv with the CPU build of torch and careerbot installed. Usage: scripts/setup.sh [extras]
-# extras: "" (app only), "test", or "test,llm". Safe to run again; it only installs what is missing.
+# extras: "" (app only), "test", "test,llm", or with "bench" (benchmarks' load generator, wrk, via apt). Safe to run again; it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras="${1:-}"
@@ -28,6 +28,18 @@ case ",$extras," in
           || echo "setup: could not install chromium; browser tests will be skipped" >&2
       else
         echo "setup: chromium not found; browser tests will be skipped" >&2
+      fi
+    fi ;;
+esac
+case ",$extras," in
+  *,bench,*)
+    # benchmarks/bench_serve.py loads the server with wrk (C, costs little); without it, an asyncio client.
+    if ! command -v wrk >/dev/null 2>&1; then
+      if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+        (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null 2>&1 \
+          || echo "setup: could not install wrk; bench_serve.py will use its asyncio client" >&2
+      else
+        echo "setup: wrk not found (apt-get install wrk); bench_serve.py will use its asyncio client" >&2
       fi
     fi ;;
 esac

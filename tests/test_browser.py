@@ -75,11 +75,11 @@ def app_url(connections, tmp_path_factory, session_corpus, session_index, settin
         port = sock.getsockname()[1]
     config = settings.with_overrides(corpus_dir=str(corpus), index_dir=str(index), port=port, llm="")
     app = build_app(KnowledgeBase.load(index, config, corpus=corpus), config)
-    launch(app, config, block=False)
+    server = launch(app, config, block=False)
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:
-        app.close()
+        server.close()
 
 
 @pytest.fixture(scope="module")

@@ -61,7 +61,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 7860
     auth: str = ""  # "user:password" enables login
-    concurrency: int = 4
+    # Answers computed at once, in the app's queue and in the HTTP API; the rest wait their turn. 0 = number of
+    # CPU cores: the engine is CPU-bound, so more at once only adds latency (benchmarks/README.md, serving).
+    concurrency: int = 0
     progress: str = "auto"  # auto (only on a terminal) | on | off
 
     @classmethod
@@ -93,9 +95,15 @@ class Settings:
             raise InvalidArgument("k and batch_size must be positive")
         if self.sentence_vectors not in ("standalone", "late"):
             raise InvalidArgument(f"sentence_vectors must be standalone or late, not {self.sentence_vectors!r}")
+        if self.concurrency < 0:
+            raise InvalidArgument(f"concurrency must be 0 (one per CPU core) or more, not {self.concurrency}")
         if self.progress not in ("auto", "on", "off"):
             raise InvalidArgument("progress must be auto, on or off")
         return self
+
+    def workers(self) -> int:
+        """How many answers are computed at once: `concurrency`, or the number of CPU cores when it is 0."""
+        return self.concurrency if self.concurrency > 0 else max(1, os.cpu_count() or 1)
 
     def chunker_fingerprint(self) -> dict[str, Any]:
         """The settings an index's chunks depend on; a mismatch makes the index stale."""

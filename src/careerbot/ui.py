@@ -1,7 +1,7 @@
 """The chat app: Gradio Blocks with streamed, cited answers, a sources panel and an Articles tab.
 
 Usage: careerbot serve [--host H] [--port P]   or   python app.py   (http://127.0.0.1:7860)
-From Python: app = build_app(kb, settings); launch(app, settings)
+From Python: app = build_app(kb, settings); launch(app, settings, kb=kb)  (the app and the HTTP API, docs/http.md)
 """
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import os
 import re
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -21,6 +23,7 @@ import gradio as gr  # noqa: E402
 from .errors import CareerbotError, InvalidArgument, UnsupportedFile  # noqa: E402
 from .ingest import SUPPORTED_SUFFIXES, parse_file  # noqa: E402
 from .kb import KnowledgeBase  # noqa: E402
+from .payload import answer_payload, clean_history as _clean_history  # noqa: E402  (shared with the HTTP API)
 from .render import (render_answer, render_articles, render_error, render_mode, render_panel,  # noqa: E402
                      render_partial, render_sources, render_status, render_user)
 from .settings import Settings  # noqa: E402
@@ -58,23 +61,6 @@ ASSETS = Path(__file__).with_name("data")
 # ----- chat ---------------------------------------------------------------------------------------
 def _turns(chat: list[dict]) -> int:
     return sum(1 for m in chat if m.get("role") == "assistant")
-
-
-def _clean_history(history: Any) -> list[dict]:
-    """Only {"role": user|assistant, "content": str} messages pass from clients to the engine."""
-    if not isinstance(history, list):
-        return []
-    return [{"role": m["role"], "content": m["content"]} for m in history
-            if isinstance(m, dict) and m.get("role") in ("user", "assistant") and isinstance(m.get("content"), str)]
-
-
-def answer_payload(answer: Answer) -> dict:
-    """What the /chat API returns: the answer text with [n] markers and the cited passages."""
-    return {"answer": answer.text, "abstained": answer.abstained, "mode": answer.mode, "query": answer.query,
-            "citations": [{"n": c.n, "quote": c.quote, "title": c.hit.title, "section": c.hit.section_name,
-                           "section_path": list(c.hit.section),
-                           "date": c.hit.date, "source": c.hit.source, "chunk_id": c.hit.chunk_id,
-                           "passage": c.hit.text} for c in answer.citations]}
 
 
 class ChatHandlers:
@@ -317,27 +303,89 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def launch(app: gr.Blocks, settings: Settings, block: bool = True):
-    """Queue and start the app on settings.host:settings.port. Never shares a public link.
+class Server:
+    """The running server: the app and the HTTP API on one port, served by uvicorn in a thread.
 
-    Usage: launch(build_app(kb, settings), settings, block=False); ...; app.close()
+    Usage: server = launch(app, settings, block=False, kb=kb); server.url; ...; server.close()
     """
+
+    def __init__(self, site: Any, app: gr.Blocks, settings: Settings) -> None:
+        import uvicorn
+
+        self.app = app
+        host = f"[{settings.host}]" if ":" in settings.host else settings.host  # an IPv6 address
+        self.url = f"http://{host}:{settings.port}/"
+        # Gradio's own settings for its server: warnings only, no signal handlers of its own in a thread.
+        config = uvicorn.Config(site, host=settings.host, port=settings.port, log_level="warning",
+                                timeout_graceful_shutdown=5, lifespan="on")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="careerbot-server", daemon=True)
+
+    def start(self, timeout: float = 60.0) -> "Server":
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise OSError(f"the server could not start on {self.url} (is the port in use?)")
+            time.sleep(0.01)
+        return self
+
+    def wait(self) -> None:
+        """Serve until interrupted (Ctrl-C) or closed."""
+        try:
+            while self._thread.is_alive():
+                self._thread.join(0.5)
+        except KeyboardInterrupt:
+            print("careerbot: stopping", file=sys.stderr, flush=True)
+        self.close()
+
+    def close(self) -> None:
+        self.app.close(verbose=False)  # stops Gradio's queue
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+
+def launch(app: gr.Blocks, settings: Settings, block: bool = True, kb: KnowledgeBase | None = None) -> Server:
+    """Serve the app on settings.host:settings.port, with the HTTP API beside it when given the knowledge base
+    (docs/http.md). Never shares a public link. The app's queue and the API compute settings.workers() answers
+    at a time (one per core by default): the engine is CPU-bound, more at once only queue inside it.
+
+    Usage: server = launch(build_app(kb, settings), settings, block=False, kb=kb); ...; server.close()
+    """
+    from fastapi import FastAPI
+
     auth = parse_auth(settings.auth)
     if not is_loopback(settings.host) and auth is None:
         print(f"careerbot: WARNING: serving on {settings.host}, reachable from other machines, without a "
               "login. Set CAREERBOT_AUTH=user:password to require one.", file=sys.stderr, flush=True)
-    app.queue(default_concurrency_limit=max(1, settings.concurrency))
-    return app.launch(
-        server_name=settings.host, server_port=settings.port, share=False, auth=auth, inbrowser=False,
-        prevent_thread_lock=not block, max_file_size=settings.max_file_bytes, footer_links=["api"],
-        ssr_mode=False, mcp_server=False, pwa=False, enable_monitoring=False, quiet=not block,
-        css=(ASSETS / "ui.css").read_text(encoding="utf-8"),
+    # Gradio's queue rebuilds a pandas summary of up to 10,000 past events after every event, for a monitoring
+    # page this app turns off: a cost that grows with the run. Every 1,000 events over the last 1,000 instead.
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
+    os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
+    # Queue positions every 2 s rather than to every waiting client each time a job starts (O(clients) per job).
+    app.queue(default_concurrency_limit=settings.workers(), status_update_rate=2)
+    site = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    if kb is not None:
+        from .http_api import api_router
+
+        site.include_router(api_router(kb, settings, auth))
+    gr.mount_gradio_app(
+        site, app, path="/", server_name=settings.host, server_port=settings.port, auth=auth,
+        max_file_size=settings.max_file_bytes, footer_links=["api"], ssr_mode=False, mcp_server=False, pwa=False,
+        enable_monitoring=False, css=(ASSETS / "ui.css").read_text(encoding="utf-8"),
         head=f"<script>{(ASSETS / 'ui.js').read_text(encoding='utf-8')}</script>")
+    server = Server(site, app, settings).start()
+    if block:
+        print(f"Running on local URL:  {server.url.rstrip('/')}", flush=True)
+        server.wait()
+    return server
 
 
 def serve(settings: Settings) -> None:
-    """Open the knowledge base (model and index loaded once) and serve the app until interrupted."""
+    """Open the knowledge base (model and index loaded once) and serve the app and the HTTP API until
+    interrupted."""
     kb = open_knowledge_base(settings)
     app = build_app(kb, settings)
-    print(f"careerbot: serving on http://{settings.host}:{settings.port}", file=sys.stderr, flush=True)
-    launch(app, settings, block=True)
+    print(f"careerbot: serving on http://{settings.host}:{settings.port} (HTTP API: /v1/chat/completions, "
+          "/api/ask, /api/search)", file=sys.stderr, flush=True)
+    launch(app, settings, block=True, kb=kb)
