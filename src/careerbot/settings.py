@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any, Mapping
 
 from .errors import InvalidArgument
@@ -63,6 +64,8 @@ class Settings:
     auth: str = ""  # "user:password" enables login
     concurrency: int = 4
     progress: str = "auto"  # auto (only on a terminal) | on | off
+    # Thumbs up/down on answers in the app, as JSON lines ("" = feedback.jsonl in index_dir; docs/ui.md).
+    feedback_path: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -96,6 +99,10 @@ class Settings:
         if self.progress not in ("auto", "on", "off"):
             raise InvalidArgument("progress must be auto, on or off")
         return self
+
+    def feedback_file(self) -> Path:
+        """Where the app appends answer ratings. Usage: Settings().feedback_file() == Path("index/feedback.jsonl")"""
+        return Path(self.feedback_path) if self.feedback_path else Path(self.index_dir) / "feedback.jsonl"
 
     def chunker_fingerprint(self) -> dict[str, Any]:
         """The settings an index's chunks depend on; a mismatch makes the index stale."""
