@@ -19,7 +19,7 @@
     if (isPhone()) layout().classList.add("cb-sheet-open");
     document.querySelectorAll(".cb-source.cb-active").forEach(function (el) { el.classList.remove("cb-active"); });
     target.classList.add("cb-active");
-    target.scrollIntoView({ behavior: "smooth", block: "center" });
+    target.scrollIntoView({ behavior: "smooth", block: "center", inline: "nearest" });
     return true;
   }
 

@@ -123,6 +123,7 @@ def build_app(kb: KnowledgeBase, settings: Settings) -> gr.Blocks:
                                                   scale=8, lines=1, max_lines=6, autofocus=True,
                                                   placeholder="Ask a question")
                             send = gr.Button("Ask", variant="primary", scale=1, min_width=70, elem_id="cb-send")
+                        notice = gr.HTML("", elem_id="cb-notice", js_on_load=None)
                         gr.HTML(f'<div class="cb-under"><span id="cb-counter" class="cb-counter" aria-live="polite" '
                                 f'data-max="{settings.max_query_chars}"></span>{render_mode(settings.llm)}</div>',
                                 elem_id="cb-mode", js_on_load=None)
@@ -147,8 +148,9 @@ def build_app(kb: KnowledgeBase, settings: Settings) -> gr.Blocks:
                 h.save, [chat_id, turns, saved], [chat_id, saved, chat_list], **private)
 
         answer_after(gr.on([question.submit, send.click], h.start_turn, [question, chatbot],
-                           [question, chatbot, pending], **private))
-        answer_after(chatbot.example_select(h.pick_example, [chatbot], [question, chatbot, pending], **private))
+                           [question, chatbot, pending, notice], **private))
+        answer_after(chatbot.example_select(h.pick_example, [chatbot], [question, chatbot, pending, notice],
+                                            **private))
         chatbot.like(h.rate, [turns], [turns], **private).then(
             h.save, [chat_id, turns, saved], [chat_id, saved, chat_list], **private)
         new_chat.click(h.new_chat, [saved], show, **private)

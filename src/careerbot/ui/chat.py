@@ -19,7 +19,7 @@ from ..kb import KnowledgeBase
 from ..records import Answer, Citation, Hit
 from ..render import render_answer, render_error, render_panel, render_partial, render_sources, render_user
 from ..settings import Settings
-from .views import render_chat_list
+from .views import render_chat_list, render_notice
 
 MAX_SAVED_CHATS = 30  # localStorage holds about 5 MB per site; a chat with its passages takes 5-50 KB
 RATING = {True: "up", False: "down"}
@@ -139,17 +139,18 @@ class ChatHandlers:
 
     # ----- asking ---------------------------------------------------------------------------------
     def start_turn(self, message: str, chat: list[dict]):
-        """Show the question at once; the answer streams in the next step."""
+        """Show the question at once; the answer streams in the next step. A question over the limit stays
+        in the box, uncut, with a notice of how much to shorten it. Returns (box, chat, pending, notice)."""
         question = (message or "").strip()
         if not question:
-            return gr.skip(), chat, ""
-        if len(question) > self.settings.max_query_chars:
-            gr.Warning(f"Your question has {len(question):,} characters; the limit is "
-                       f"{self.settings.max_query_chars:,}. Shorten it by {len(question) - self.settings.max_query_chars:,}"
-                       " characters, for instance to the sentence that asks.")
-            return gr.skip(), chat, ""
+            return gr.skip(), chat, "", ""
+        limit = self.settings.max_query_chars
+        if len(question) > limit:
+            return gr.skip(), chat, "", render_notice(
+                f"Your question has {len(question):,} characters; the limit is {limit:,}. Shorten it by "
+                f"{len(question) - limit:,} characters, for instance to the sentences that ask.")
         shown = chat + [{"role": "user", "content": render_user(question)}]
-        return gr.update(value="", interactive=False), shown, question
+        return gr.update(value="", interactive=False), shown, question, ""
 
     def pick_example(self, chat: list[dict], event: gr.SelectData):
         return self.start_turn(str((event.value or {}).get("text", "")), chat)

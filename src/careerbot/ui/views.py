@@ -120,3 +120,8 @@ def render_coverage(titles: Sequence[str], max_titles: int = 8) -> str:
     shared = topics(titles)
     return (f"{head} (the Articles tab lists them), about:</p>"
             f'<p class="cb-covers">{esc(", ".join(shared))}</p><p>Ask anything about them, or start from an example:</p>')
+
+
+def render_notice(message: str) -> str:
+    """A notice under the question box (e.g. a question over the length limit), read out by screen readers."""
+    return f'<p class="cb-notice" role="alert">{esc(message)}</p>'
