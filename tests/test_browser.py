@@ -475,8 +475,10 @@ def test_ratings_are_written_with_question_answer_and_citations(sized, served):
 
 def test_first_screen_names_the_articles_in_plain_words(sized, served):
     page = sized
+    titles = [a.title for a in served["kb"].articles()]  # more than at start when an upload test ran first
+    page.wait_for_function("n => document.getElementById('cb-chat').innerText.includes(n + ' articles')",
+                           arg=len(titles))
     first = page.inner_text("#cb-chat")
-    titles = [a.title for a in served["kb"].articles()]
     assert f"{len(titles)} articles" in first and all(t in first for t in titles)
     assert page.locator("#cb-chat button", has_text="?").count() >= 2  # examples drawn from them
     note = page.inner_text("#cb-mode")

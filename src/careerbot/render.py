@@ -187,7 +187,7 @@ def render_articles(articles: Sequence) -> str:
             f"{sum(a.chunks for a in articles)} passages.</p>")
 
 
-def render_status(lines: Sequence[tuple[str, str] | tuple[str, str, str]]) -> str:
+def render_status(lines: Sequence[tuple[str, ...]]) -> str:
     """Upload and removal results: (kind, message[, detail]) with kind ok, warn or error; the detail (file
     names, counts, timings) goes in a tooltip."""
     items = "".join(f'<li class="cb-{esc(line[0])}"' + (f' title="{esc(line[2])}"' if len(line) > 2 else "")

@@ -9,11 +9,12 @@ import os
 # Analytics must be off before gradio is imported: it reads the variable at import time.
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
-from .app import build_app, example_questions  # noqa: E402
+from .app import build_app  # noqa: E402
 from .articles import ArticleHandlers  # noqa: E402
 from .chat import ChatHandlers, answer_payload  # noqa: E402
 from .serving import is_loopback, launch, open_knowledge_base, parse_auth, serve  # noqa: E402
 from .uploads import UPLOAD_TYPES, safe_name, store_upload  # noqa: E402
+from .views import example_questions  # noqa: E402
 
 __all__ = ["ArticleHandlers", "ChatHandlers", "UPLOAD_TYPES", "answer_payload", "build_app", "example_questions",
            "is_loopback", "launch", "open_knowledge_base", "parse_auth", "safe_name", "serve", "store_upload"]

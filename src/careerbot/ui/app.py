@@ -5,8 +5,8 @@ Usage: app = build_app(kb, settings); launch(app, settings)   (serving.py)
 """
 from __future__ import annotations
 
-import re
 import warnings
+from typing import Any
 
 import gradio as gr
 
@@ -16,9 +16,7 @@ from ..settings import Settings
 from .articles import ArticleHandlers
 from .chat import ChatHandlers
 from .uploads import UPLOAD_TYPES
-from .views import render_chat_list, render_coverage
-
-_PAIR = re.compile(r"^(.+?)\s+(?:vs\.?|versus)\s+(.+?)(?:\s*[:?].*)?$", re.IGNORECASE)
+from .views import example_questions, render_chat_list, render_coverage
 
 # The system's own fonts: nothing is fetched, and every weight comes from one family (the default theme's
 # bundled Source Sans Pro ships a broken semi-bold file, which drew bold text in a second typeface).
@@ -56,28 +54,6 @@ READER = ('<div class="cb-reader" hidden><div class="cb-reader-box" role="dialog
           '← Back</button></div><div class="cb-reader-body" tabindex="-1"></div></div></div>')
 TOOLBAR = ('<div class="cb-toolbar"><button type="button" class="cb-chats-toggle" aria-controls="cb-chats-col">'
            "Saved chats</button></div>")
-
-
-def example_questions(kb: KnowledgeBase, n: int = 4) -> list[str]:
-    """Example questions drawn from the articles themselves, one per article: a title that is a question,
-    the pair a "X vs. Y" title compares, or a heading the article asks ("What Is A Journeyman Electrician?").
-    Usage: example_questions(kb)  # ["How do Research Scientist and Lead Machine Learning Engineer differ?", …]"""
-    headings: dict[str, str] = {}
-    for record in kb.snapshot.records:
-        asked = next((h for h in record.chunk.section if h.rstrip().endswith("?")), None)
-        if asked and record.chunk.source not in headings:
-            headings[record.chunk.source] = asked
-    out: list[str] = []
-    for article in kb.articles():
-        pair = _PAIR.match(article.title)
-        question = (article.title if article.title.rstrip().endswith("?") else
-                    f"How do {pair.group(1).strip()} and {pair.group(2).strip()} differ?" if pair
-                    else headings.get(article.source))
-        if question and question not in out:
-            out.append(question)
-        if len(out) >= n:
-            break
-    return out
 
 
 def _blocks() -> gr.Blocks:
@@ -138,7 +114,7 @@ def build_app(kb: KnowledgeBase, settings: Settings) -> gr.Blocks:
                 add = gr.Button("Add to knowledge base", variant="primary", elem_id="cb-add")
 
         show = [chatbot, turns, panel, chat_id, saved, chat_list, pending]
-        private = {"queue": False, "api_visibility": "private"}
+        private: dict[str, Any] = {"queue": False, "api_visibility": "private"}
 
         def answer_after(shown):
             """Stream the answer once the question is shown, unlock the input, then save the chat."""

@@ -19,7 +19,7 @@ from ..kb import KnowledgeBase
 from ..records import Answer, Citation, Hit
 from ..render import render_answer, render_error, render_panel, render_partial, render_sources, render_user
 from ..settings import Settings
-from .views import render_chat_list, render_notice
+from .views import example_questions, render_chat_list, render_coverage, render_notice
 
 MAX_SAVED_CHATS = 30  # localStorage holds about 5 MB per site; a chat with its passages takes 5-50 KB
 RATING = {True: "up", False: "down"}
@@ -224,7 +224,10 @@ class ChatHandlers:
         chat = next((c for c in saved["chats"] if c["id"] == chat_id), None)
         turns = clean_turns(chat["turns"]) if chat else []
         saved = {**saved, "current": chat_id}
-        return (gr.update(value=chat_of(turns), feedback_value=feedback_of(turns)), turns, panel_of(turns),
+        first = gr.update(value=chat_of(turns), feedback_value=feedback_of(turns),  # the first screen follows
+                          placeholder=render_coverage([a.title for a in self.kb.articles()]),  # uploads, removals
+                          examples=[{"text": q} for q in example_questions(self.kb)])
+        return (first, turns, panel_of(turns),
                 chat_id, saved, render_chat_list(saved["chats"], chat_id), "")
 
     def restore(self, saved: Any):

@@ -1,5 +1,6 @@
-"""HTML of the app's own views: the article reader, the saved-chat list and the first screen's summary of
-what the knowledge base covers. Like render.py, every piece of article or user text goes through `esc`.
+"""HTML of the app's own views: the article reader, the saved-chat list, and the first screen (a summary of
+what the knowledge base covers and example questions drawn from it). Like render.py, every piece of article
+or user text goes through `esc`.
 
 Usage: html = render_article(article, passage=hit.text, quote=citation.quote)
 """
@@ -13,6 +14,7 @@ from ..records import Article
 from ..render import BULLET, esc, highlight
 
 HIT_ID = "cb-reader-hit"  # the element ui.js scrolls into view when an article opens
+_PAIR = re.compile(r"^(.+?)\s+(?:vs\.?|versus)\s+(.+?)(?:\s*[:?].*)?$", re.IGNORECASE)
 _SPLIT = re.compile(r"\s+(?:vs\.?|versus|and|or|&)\s+|[:,;|–—]\s*|\s+-\s+", re.IGNORECASE)
 
 
@@ -108,6 +110,28 @@ def topics(titles: Sequence[str], n: int = 10) -> list[str]:
     return [shown[key] for key, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
 
 
+def example_questions(kb, n: int = 4) -> list[str]:
+    """Example questions drawn from the articles themselves, one per article: a title that is a question,
+    the pair a "X vs. Y" title compares, or a heading the article asks ("What Is A Journeyman Electrician?").
+    Usage: example_questions(kb)  # ["How do Research Scientist and Lead Machine Learning Engineer differ?", …]"""
+    headings: dict[str, str] = {}
+    for record in kb.snapshot.records:
+        asked = next((h for h in record.chunk.section if h.rstrip().endswith("?")), None)
+        if asked and record.chunk.source not in headings:
+            headings[record.chunk.source] = asked
+    out: list[str] = []
+    for article in kb.articles():
+        pair = _PAIR.match(article.title)
+        question = (article.title if article.title.rstrip().endswith("?") else
+                    f"How do {pair.group(1).strip()} and {pair.group(2).strip()} differ?" if pair
+                    else headings.get(article.source))
+        if question and question not in out:
+            out.append(question)
+        if len(out) >= n:
+            break
+    return out
+
+
 def render_coverage(titles: Sequence[str], max_titles: int = 8) -> str:
     """The first screen: what the knowledge base covers, by article title (or, when there are many, the
     topics the titles share), above the example questions."""
@@ -119,7 +143,8 @@ def render_coverage(titles: Sequence[str], max_titles: int = 8) -> str:
         return f'{head}:</p><ul class="cb-covers">{body}</ul><p>Ask anything about them, or start from an example:</p>'
     shared = topics(titles)
     return (f"{head} (the Articles tab lists them), about:</p>"
-            f'<p class="cb-covers">{esc(", ".join(shared))}</p><p>Ask anything about them, or start from an example:</p>')
+            f'<p class="cb-covers">{esc(", ".join(shared))}</p>'
+            "<p>Ask anything about them, or start from an example:</p>")
 
 
 def render_notice(message: str) -> str:
