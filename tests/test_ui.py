@@ -14,9 +14,11 @@ import pytest
 from conftest import MLE_VS_LEAD, ROOT
 
 from careerbot.errors import UnsupportedFile
-from careerbot.render import esc, highlight, render_answer, render_sources, render_user
-from careerbot.records import Answer, Citation, Hit
-from careerbot.ui import is_loopback, parse_auth, safe_name, store_upload
+from careerbot.render import esc, highlight, plain_answer, render_answer, render_partial, render_sources, render_user
+from careerbot.records import Answer, Article, Citation, Hit, Section
+from careerbot.ui import ChatHandlers, is_loopback, parse_auth, safe_name, store_upload
+from careerbot.ui.chat import answer_from_payload, answer_payload, chat_of, clean_turns, history_of
+from careerbot.ui.views import HIT_ID, render_article, render_coverage, topics
 
 # Made-up articles with facts found nowhere else, so an answer quoting them must come from them.
 STARTUP_ARTICLE = """AI Ethicist vs. Machine Learning Engineer
@@ -109,6 +111,101 @@ def test_highlight_finds_the_quote_despite_spacing_and_marks_nothing_else():
     assert highlight("A b.  Second\nsentence here. C.", "Second sentence here.") == \
         'A b.  <mark class="cb-quote">Second\nsentence here.</mark> C.'
     assert "<mark" not in highlight("<i>x</i>", "")
+
+
+def test_copy_text_is_the_answer_with_markers_and_a_sources_list():
+    hits = [Hit(chunk_id="a.txt#3", text="x", score=1.0, title="Nurse vs. Midwife", section=("Pay", "Hourly"),
+                source="a.txt", date="May 1, 2024", position=3),
+            Hit(chunk_id="b.txt#0", text="y", score=1.0, title="Night Shifts", section=(), source="b.txt",
+                date=None, position=0)]
+    citations = (Citation(1, hits[0], "x"), Citation(2, hits[1], "y"))
+    text = "Pay is <b>$40</b> an hour. [1]\n\n- Nights pay more. [2]"
+    assert plain_answer(text, citations) == (
+        "Pay is <b>$40</b> an hour. [1]\n\n- Nights pay more. [2]\n\nSources:\n"
+        "[1] Nurse vs. Midwife — Pay › Hourly — May 1, 2024\n[2] Night Shifts")
+    html = render_answer(text, citations, turn=1)
+    assert '<span class="cb-plain">' in html and "&lt;b&gt;" in html and "<b>" not in html
+    assert plain_answer("No article covers that.", ()) == "No article covers that."
+
+
+def test_streamed_answer_html_only_grows_at_the_end():
+    pieces = ["Pay is $40 <an> hour. [1] ", "\n\n", "- Nights & weekends pay {more}. [2]"]
+    shown = [render_partial("".join(pieces[:i])) for i in range(1, len(pieces) + 1)]
+    for before, after in zip(shown, shown[1:]):
+        assert after.startswith(before)
+    assert "<an>" not in shown[-1] and "{" not in shown[-1]
+
+
+def test_streaming_sends_only_the_new_text_and_renders_sources_once(kb, settings):
+    """What Gradio sends per streamed event is the diff of the outputs; every partial must be a pure append
+    to the last reply, and the sources panel must be rendered only with the finished answer."""
+    from gradio.utils import diff
+
+    handlers = ChatHandlers(kb, settings)
+    earlier = [{"role": "user", "content": "<p>Earlier question</p>"},
+               {"role": "assistant", "content": '<div class="cb-answer"><p>Earlier answer</p></div>'}]
+    question = "What are the main responsibilities of a data scientist and what skills do they need?"
+    chat = earlier + [{"role": "user", "content": render_user(question)}]
+    updates = list(handlers.respond(question, chat, []))
+    partials, final = updates[:-1], updates[-1]
+    assert len(partials) >= 2
+    for (before, *_), (after, *rest) in zip(partials, partials[1:]):
+        edits = diff(before, after)
+        assert len(edits) == 1 and edits[0][0] == "append" and edits[0][1] == [len(chat), "content"], edits
+        assert all(type(x).__name__ == "dict" and x.get("__type__") == "update" for x in rest)  # panel skipped
+    reply, turns, panel = final
+    assert reply[: len(chat)] == chat and 'class="cb-cite"' in reply[-1]["content"]
+    assert len(turns) == 1 and turns[0]["question"] == question and "cb-source" in panel
+
+
+def test_saved_turns_rebuild_the_same_chat_and_drop_what_is_malformed(kb):
+    answer = kb.ask("What is the average salary for a Lead Machine Learning Engineer according to Glassdoor?")
+    turns = [{"question": answer.question, "answer": answer_payload(answer), "rating": "up"},
+             {"question": "too long?", "error": "Questions are limited to 2,000 characters."},
+             {"question": 3}, "junk", {"question": "x", "answer": "not a dict"}]
+    kept = clean_turns(turns)
+    assert len(kept) == 2 and kept[0]["rating"] == "up"
+    rebuilt = answer_from_payload(answer.question, kept[0]["answer"])
+    assert rebuilt.text == answer.text and rebuilt.citations == tuple(
+        type(c)(c.n, type(c.hit)(chunk_id=c.hit.chunk_id, text=c.hit.text, score=0.0, title=c.hit.title,
+                                 section=c.hit.section, source=c.hit.source, date=c.hit.date, position=0), c.quote)
+        for c in answer.citations)
+    chat = chat_of(kept)
+    assert [m["role"] for m in chat] == ["user", "assistant"] * 2
+    assert chat[1]["content"] == render_answer(answer.text, answer.citations, 1)
+    assert history_of(kept) == [{"role": "user", "content": answer.question},
+                                {"role": "assistant", "content": answer.text}]
+    hostile = {"answer": "<img src=x onerror=alert(1)>", "citations": [{"n": 1, "title": "<script>", "passage": 5}]}
+    html = chat_of([{"question": "<b>q</b>", "answer": hostile}])
+    assert "<img" not in str(html) and "<script" not in str(html) and "<b>" not in str(html)
+
+
+def test_article_view_marks_the_cited_passage_and_escapes_the_text():
+    article = Article(source="a.md", title="Nurse <vs> Midwife", date="May 1, 2024", byline=None, sections=(
+        Section("", 0, (), ("Intro paragraph about both roles.",)),
+        Section("Pay", 2, ("Pay",), ("Nurses earn $40 an hour. Midwives earn $45 an hour.",
+                                     "- Night shifts pay more\n- Weekends <b>too</b>")),
+        Section("Outlook", 2, ("Outlook",), ("Demand grows.",))))
+    html = render_article(article, passage="Nurses earn $40 an hour. Midwives earn $45 an hour.",
+                          quote="Midwives earn $45 an hour.")
+    assert html.count(f'id="{HIT_ID}"') == 1
+    assert f'<mark class="cb-quote" id="{HIT_ID}">Midwives earn &#36;45 an hour.</mark>' in html
+    assert html.count("cb-in-passage") == 1 and "<h4>Pay</h4>" in html and "<li>Weekends &lt;b&gt;too" in html
+    assert "Nurse &lt;vs&gt; Midwife" in html and "<vs>" not in html
+    plain = render_article(article)
+    assert HIT_ID not in plain and "cb-in-passage" not in plain and "cb-note" not in plain
+    gone = render_article(article, passage="A passage since edited away.", quote="Edited away.")
+    assert "no longer in this article" in gone
+
+
+def test_first_screen_names_titles_or_the_topics_they_share():
+    few = render_coverage(["Nurse vs. Midwife", "Teacher <Career> Change"])
+    assert "2 articles" in few and "<li>Nurse vs. Midwife</li>" in few and "&lt;Career&gt;" in few
+    titles = [f"Nurse vs. {x}" for x in ("Midwife", "Doctor", "Paramedic")] + \
+        [f"Teacher vs. {x}: Pay and Hours" for x in ("Tutor", "Lecturer", "Principal")] + ["Night Shifts", "On Call"]
+    assert topics(titles)[:4] == ["Hours", "Nurse", "Pay", "Teacher"]  # three each, then by name
+    many = render_coverage(titles * 2)
+    assert "16 articles" in many and "Hours, Nurse, Pay, Teacher" in many and "<li>" not in many
 
 
 def test_serving_options():

@@ -91,7 +91,7 @@ def test_chat_api_answers_or_reports_a_clear_error(handlers, question, history):
 def test_streaming_handler_never_raises(handlers, question):
     chat: list[dict] = []
     try:
-        updates = list(handlers.respond(question, chat, [], []))
+        updates = list(handlers.respond(question, chat, []))
     except CareerbotError as exc:  # pragma: no cover - respond turns these into a chat notice
         pytest.fail(f"respond leaked {exc!r}")
     assert updates  # a reply or a skip, always something

@@ -21,7 +21,7 @@ import numpy as np
 from . import index as store
 from .chunk import Chunker, chunk_article, split_units
 from .corpus import scan_corpus
-from .errors import EmptyCorpus, StaleIndex, UnsupportedFile
+from .errors import EmptyCorpus, InvalidArgument, StaleIndex, UnsupportedFile
 from .ingest import fingerprints, read_page, site_chrome, to_article
 from .lexical import KeywordIndex, keyword_terms
 from .records import Answer, Chunk, Hit, UpdateReport
@@ -110,6 +110,25 @@ class KnowledgeBase:
     def update(self, corpus: str | Path = "corpus", progress: ProgressFn | None = None) -> UpdateReport:
         """Embed only new or changed articles, drop removed ones, and swap the result in atomically."""
         return self._write(Path(corpus), reuse=self._snapshot, progress=progress)
+
+    def remove(self, source: str, corpus: str | Path = "corpus", progress: ProgressFn | None = None) -> UpdateReport:
+        """Delete an indexed article's file from the corpus and update the index (incremental, atomic).
+        The file is set aside first and put back if the update fails. Usage: kb.remove("a.md", "corpus")"""
+        corpus = Path(corpus)
+        path = corpus / source
+        if source not in self._snapshot.manifest.get("files", {}) or corpus.resolve() not in path.resolve().parents:
+            raise InvalidArgument(f"{source!r} is not an indexed article; `careerbot index info` lists them")
+        aside = path.with_name(f".{path.name}.removed")  # not an article suffix: never indexed
+        if path.is_file():
+            path.replace(aside)
+        try:
+            report = self.update(corpus, progress)
+        except BaseException:
+            if aside.exists():
+                aside.replace(path)
+            raise
+        aside.unlink(missing_ok=True)
+        return report
 
     def _write(self, corpus: Path, reuse: store.Snapshot | None, progress: ProgressFn | None) -> UpdateReport:
         started = time.perf_counter()

@@ -62,17 +62,38 @@ def render_user(text: str) -> str:
     return _paragraphs(text, esc) or "<p></p>"
 
 
+STREAMING = '<div class="cb-answer cb-streaming">'
+
+
 def render_partial(text: str) -> str:
-    """An answer still being composed: escaped text with a typing cursor; markers are linked at the end."""
-    return f'<div class="cb-answer cb-streaming">{_paragraphs(text, esc)}<span class="cb-cursor">▍</span></div>'
+    """An answer still being composed: the escaped text after a fixed opening tag, so each longer piece
+    only appends to the last one (Gradio then streams just the new characters). CSS keeps the line breaks
+    and draws the cursor; markers are linked when the answer is done. esc works character by character,
+    so render_partial(a + b) == render_partial(a) + esc(b)."""
+    return STREAMING + esc(text)
+
+
+def plain_answer(text: str, citations: Sequence[Citation]) -> str:
+    """An answer as plain text for the clipboard and screen readers: the prose with its [n] markers, then
+    a "Sources:" list (title, section, date). Usage: plain_answer(answer.text, answer.citations)"""
+    lines = [text.strip()]
+    if citations:
+        lines += ["", "Sources:"]
+        for c in citations:
+            parts = [c.hit.title] + [p for p in (c.hit.section_name if c.hit.section_name != c.hit.title else "",
+                                                 c.hit.date or "") if p]
+            lines.append(f"[{c.n}] " + " — ".join(parts))
+    return "\n".join(lines)
 
 
 def render_answer(text: str, citations: Sequence[Citation], turn: int, abstained: bool = False) -> str:
-    """A finished answer: escaped prose whose [n] markers link to the matching source entry."""
+    """A finished answer: escaped prose whose [n] markers link to the matching source entry. A hidden
+    span carries the plain text (plain_answer) that copying and screen readers use (the chat's sanitiser
+    keeps classes, not data attributes)."""
     known = {c.n for c in citations}
     body = _paragraphs(text, lambda line: _link_markers(esc(line), turn, known))
     css = "cb-answer cb-abstained" if abstained else "cb-answer"
-    return f'<div class="{css}">{body}</div>'
+    return f'<div class="{css}">{body}<span class="cb-plain">{esc(plain_answer(text, citations))}</span></div>'
 
 
 def render_error(message: str) -> str:
@@ -108,51 +129,70 @@ def render_sources(answer: Answer, turn: int) -> str:
     for citation in answer.citations:
         hit = citation.hit
         meta = " · ".join(esc(part) for part in (hit.section_name if hit.section_name != hit.title else "",
-                                                   hit.date or "", hit.source) if part)
+                                                   hit.date or "") if part)
         items.append(
             f'<li class="cb-source" id="{source_id(turn, citation.n)}" data-source="{esc(hit.source)}">'
-            f'<div class="cb-source-title"><span class="cb-n">[{citation.n}]</span> {esc(hit.title)}</div>'
+            f'<div class="cb-source-title" title="File: {esc(hit.source)}"><span class="cb-n">[{citation.n}]</span> '
+            f'{esc(hit.title)}</div>'
             f'<div class="cb-source-meta">{meta}</div>'
-            f'<blockquote class="cb-passage">{highlight(hit.text, citation.quote)}</blockquote></li>')
+            f'<blockquote class="cb-passage">{highlight(hit.text, citation.quote)}</blockquote>'
+            f'{article_button(hit.source, hit.title, hit.chunk_id, citation.quote)}</li>')
     return f'<section class="cb-turn" id="cb-turn-{turn}">{head}<ol class="cb-sources">{"".join(items)}</ol></section>'
 
 
+def article_button(source: str, title: str, chunk_id: str = "", quote: str = "") -> str:
+    """A button that opens the whole article (ui.js asks the server for it), at the cited passage if given."""
+    label = "Read the whole article" if chunk_id else "Read"
+    return (f'<button type="button" class="cb-open-article" data-source="{esc(source)}" data-chunk="{esc(chunk_id)}"'
+            f' data-quote="{esc(quote)}" aria-label="{esc(label)}: {esc(title)}">{label}</button>')
+
+
 def render_panel(sections: Iterable[str]) -> str:
-    """The sources panel: the newest answer's sources first."""
+    """The sources panel: the newest answer's sources first. On a phone it is a sheet with a way back."""
     sections = list(sections)
+    back = ('<button type="button" class="cb-sheet-close" aria-label="Close the sources and go back to the answer">'
+            "← Back to the answer</button>")
     if not sections:
-        return ('<div class="cb-panel"><p class="cb-none">Sources of each answer appear here. '
-                "Click a number like [1] in an answer to jump to its passage.</p></div>")
-    return '<div class="cb-panel">' + "".join(reversed(sections)) + "</div>"
+        return (f'<div class="cb-panel">{back}<p class="cb-none">Sources of each answer appear here. '
+                "Click a number like [1] in an answer to see its passage.</p></div>")
+    return f'<div class="cb-panel">{back}' + "".join(reversed(sections)) + "</div>"
 
 
 def render_mode(mode: str) -> str:
-    """The visible note of how answers are made."""
+    """The visible note of how answers are made, in plain words; the technical name is in the tooltip."""
     if not mode or mode == "extractive":
-        text = ("<b>Answer mode:</b> extractive — sentences quoted from the articles, "
-                "no language model.")
+        text, detail = ("Answers are sentences quoted from the articles; no AI model writes them.",
+                        "Extractive mode: no language model is used.")
     else:
-        text = (f"<b>Answer mode:</b> local model <code>{esc(mode)}</code>, "
-                "writing only from the cited passages.")
-    return f'<div class="cb-mode">{text}</div>'
+        text, detail = ("Answers are written by a local AI model, only from the passages it cites.",
+                        f"Model: {mode}")
+    return f'<div class="cb-mode" title="{esc(detail)}">{esc(text)}</div>'
 
 
 def render_articles(articles: Sequence) -> str:
-    """The Articles tab table: title, date, chunks and file of every indexed article."""
+    """The Articles tab table: title, date and passage count of every indexed article (the file name in the
+    tooltip), each with Read and Remove buttons."""
     if not articles:
         return '<p class="cb-none">No article is indexed yet.</p>'
-    rows = "".join(f"<tr><td>{esc(a.title)}</td><td>{esc(a.date or '—')}</td><td>{a.chunks}</td>"
-                   f"<td><code>{esc(a.source)}</code></td></tr>" for a in articles)
-    return (f'<table class="cb-articles"><thead><tr><th>Title</th><th>Date</th><th>Chunks</th>'
-            f"<th>File</th></tr></thead><tbody>{rows}</tbody></table>"
+    rows = "".join(
+        f'<tr data-source="{esc(a.source)}" title="File: {esc(a.source)}"><td class="cb-title">{esc(a.title)}</td>'
+        f"<td>{esc(a.date or '—')}</td><td>{a.chunks}</td><td class=\"cb-row-actions\">"
+        f"{article_button(a.source, a.title)}"
+        f'<button type="button" class="cb-remove" data-source="{esc(a.source)}" data-title="{esc(a.title)}" '
+        f'aria-label="Remove: {esc(a.title)}">Remove</button></td></tr>' for a in articles)
+    return (f'<table class="cb-articles"><thead><tr><th>Title</th><th>Date</th>'
+            f'<th title="Passages the article is split into for search">Passages</th><th><span class="cb-sr">'
+            f"Actions</span></th></tr></thead><tbody>{rows}</tbody></table>"
             f'<p class="cb-count">{len(articles)} article(s), '
-            f"{sum(a.chunks for a in articles)} chunks indexed.</p>")
+            f"{sum(a.chunks for a in articles)} passages.</p>")
 
 
-def render_status(lines: Sequence[tuple[str, str]]) -> str:
-    """Upload results: (kind, message) pairs, kind being ok, warn or error."""
-    items = "".join(f'<li class="cb-{esc(kind)}">{esc(message)}</li>' for kind, message in lines)
-    return f'<ul class="cb-status">{items}</ul>'
+def render_status(lines: Sequence[tuple[str, ...]]) -> str:
+    """Upload and removal results: (kind, message[, detail]) with kind ok, warn or error; the detail (file
+    names, counts, timings) goes in a tooltip."""
+    items = "".join(f'<li class="cb-{esc(line[0])}"' + (f' title="{esc(line[2])}"' if len(line) > 2 else "")
+                    + f">{esc(line[1])}</li>" for line in lines)
+    return f'<ul class="cb-status" role="status">{items}</ul>'
 
 
 def _shorten(text: str, limit: int) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any, Mapping
 
 from .errors import InvalidArgument
@@ -65,6 +66,8 @@ class Settings:
     # CPU cores: the engine is CPU-bound, so more at once only adds latency (benchmarks/README.md, serving).
     concurrency: int = 0
     progress: str = "auto"  # auto (only on a terminal) | on | off
+    # Thumbs up/down on answers in the app, as JSON lines ("" = feedback.jsonl in index_dir; docs/ui.md).
+    feedback_path: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -104,6 +107,10 @@ class Settings:
     def workers(self) -> int:
         """How many answers are computed at once: `concurrency`, or the number of CPU cores when it is 0."""
         return self.concurrency if self.concurrency > 0 else max(1, os.cpu_count() or 1)
+
+    def feedback_file(self) -> Path:
+        """Where the app appends answer ratings. Usage: Settings().feedback_file() == Path("index/feedback.jsonl")"""
+        return Path(self.feedback_path) if self.feedback_path else Path(self.index_dir) / "feedback.jsonl"
 
     def chunker_fingerprint(self) -> dict[str, Any]:
         """The settings an index's chunks depend on; a mismatch makes the index stale."""
