@@ -34,7 +34,7 @@ ROOT = HERE.parent
 sys.path[:0] = [str(ROOT / "src"), str(HERE)]  # this checkout's careerbot, and the benchmark helpers
 
 from common import QUESTIONS, machine, percentile  # noqa: E402
-from load import free_port, rss_mb  # noqa: E402
+from load import free_port, rss_mb, start_app  # noqa: E402
 
 WORK = HERE / "work"
 API_TARGET, P95_TARGET_S, RSS_TARGET = 0.8, 2.0, 0.10
@@ -65,20 +65,9 @@ def body(route: str, question: str) -> dict:
 # ----- the server ---------------------------------------------------------------------------------
 def start_server(index: Path, corpus: Path, port: int, log: Path) -> subprocess.Popen:
     """`python app.py` over this checkout's code on 127.0.0.1:port; returns once it serves."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-           "CAREERBOT_PROGRESS": "off", "CAREERBOT_LLM": "", "CAREERBOT_AUTH": "", "GRADIO_ANALYTICS_ENABLED": "False"}
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(port),
-                                 "--corpus", str(corpus), "--index", str(index)], cwd=ROOT, env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 600
-    while "Running on local URL" not in log.read_text(errors="replace"):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"the app did not start:\n{log.read_text(errors='replace')[-3000:]}")
-        time.sleep(0.3)
-    return proc
+    return start_app(port, corpus, index, log, env={
+        "PYTHONPATH": str(ROOT / "src"), "TRANSFORMERS_OFFLINE": "1", "CAREERBOT_LLM": "", "CAREERBOT_AUTH": "",
+        "GRADIO_ANALYTICS_ENABLED": "False"})
 
 
 # ----- load generators ----------------------------------------------------------------------------

@@ -84,9 +84,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_app(port: int, corpus: Path, index: Path, log: Path, timeout: float = 600) -> subprocess.Popen:
-    """`python app.py` on 127.0.0.1:port; returns once Gradio reports the local URL."""
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "CAREERBOT_PROGRESS": "off"}
+def start_app(port: int, corpus: Path, index: Path, log: Path, timeout: float = 600,
+              env: dict[str, str] | None = None) -> subprocess.Popen:
+    """`python app.py` on 127.0.0.1:port (with `env` added to the environment); returns once Gradio reports
+    the local URL."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "CAREERBOT_PROGRESS": "off", **(env or {})}
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w") as out:
         proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(port),

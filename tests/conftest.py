@@ -1,8 +1,13 @@
 """Shared fixtures: a real copy of the bundled corpus, indexed once per session with the real model."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -71,3 +76,31 @@ def writable(tmp_path, session_corpus, session_index):
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@contextlib.contextmanager
+def app_process(work: Path, corpus: Path, index: Path, env: dict[str, str] | None = None):
+    """`python app.py` (the real serve() path) on a free loopback port; yields (url, port, log path) once it
+    serves and stops the process by its PID afterwards."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log_path = work / "server.log"
+    environ = {**os.environ, "HF_HUB_OFFLINE": "1", "CAREERBOT_PROGRESS": "off", "CAREERBOT_LLM": "", **(env or {})}
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--corpus", str(corpus),
+                                 "--index", str(index)], cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 300  # a start-up bound, not a speed assertion: CI machines are slow
+    while "Running on local URL" not in log_path.read_text():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"app did not start:\n{log_path.read_text()}")
+        time.sleep(0.5)
+    try:
+        yield f"http://127.0.0.1:{port}/", port, log_path
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -5,14 +5,11 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
-import sys
-import time
 
 import httpx
 import pytest
 
-from conftest import MLE_VS_LEAD, ROOT
+from conftest import MLE_VS_LEAD, app_process
 
 from careerbot.errors import (CareerbotError, CorruptIndex, EmptyCorpus, EmptyQuery, IndexLocked, IndexNotFound,
                               InvalidArgument, ModelUnavailable, QueryTooLong, StaleIndex, UnsupportedFile)
@@ -59,27 +56,8 @@ def guarded(tmp_path_factory, session_corpus, session_index):
     corpus, index = work / "corpus", work / "index"
     shutil.copytree(session_corpus, corpus)
     shutil.copytree(session_index, index)
-    port = _free_port()
-    log_path = work / "server.log"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "CAREERBOT_PROGRESS": "off", "CAREERBOT_LLM": "",
-           "CAREERBOT_AUTH": ":".join(AUTH)}
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--corpus", str(corpus),
-                                 "--index", str(index)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 300  # a start-up bound, not a speed assertion
-    while "Running on local URL" not in log_path.read_text():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"app did not start:\n{log_path.read_text()}")
-        time.sleep(0.5)
-    try:
-        yield {"url": f"http://127.0.0.1:{port}/", "log": log_path, "port": port}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with app_process(work, corpus, index, {"CAREERBOT_AUTH": ":".join(AUTH)}) as (url, port, log_path):
+        yield {"url": url, "log": log_path, "port": port}
 
 
 def _assert_cited(text: str, citations: list[dict]) -> None:

@@ -2,16 +2,11 @@
 driven with gradio_client: cited answers, an index brought up to date at start, uploads answerable at once."""
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 
 import pytest
 
-from conftest import MLE_VS_LEAD, ROOT
+from conftest import MLE_VS_LEAD, app_process
 
 from careerbot.errors import UnsupportedFile
 from careerbot.render import esc, highlight, plain_answer, render_answer, render_partial, render_sources, render_user
@@ -215,12 +210,6 @@ def test_serving_options():
 
 
 # ----- the real app ------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, session_corpus, session_index):
     """`python app.py` on a free loopback port, over a private corpus/index copy whose corpus has one
@@ -230,29 +219,10 @@ def served(tmp_path_factory, session_corpus, session_index):
     shutil.copytree(session_corpus, corpus)
     shutil.copytree(session_index, index)
     (corpus / "ai_ethicist.txt").write_text(STARTUP_ARTICLE, encoding="utf-8")
-    port = _free_port()
-    log_path = work / "server.log"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "CAREERBOT_PROGRESS": "off", "CAREERBOT_LLM": ""}
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--corpus", str(corpus),
-                                 "--index", str(index)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 300  # a start-up bound, not a speed assertion: CI machines are slow
-    while "Running on local URL" not in log_path.read_text():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"app did not start:\n{log_path.read_text()}")
-        time.sleep(0.5)
     from gradio_client import Client
 
-    try:
+    with app_process(work, corpus, index) as (url, port, log_path):
         yield {"client": Client(url, verbose=False), "url": url, "corpus": corpus, "log": log_path, "port": port}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def test_app_serves_on_loopback_and_brought_the_index_up_to_date_first(served):
