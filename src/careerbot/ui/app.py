@@ -5,7 +5,6 @@ Usage: app = build_app(kb, settings); launch(app, settings)   (serving.py)
 """
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import gradio as gr
@@ -57,11 +56,8 @@ TOOLBAR = ('<div class="cb-toolbar"><button type="button" class="cb-chats-toggle
 
 
 def _blocks() -> gr.Blocks:
-    # Gradio 6 takes the theme in launch() (serving.py) but still uses a Blocks' own theme when launch()
-    # is given none; its notice about the move is silenced here, where the theme is chosen.
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="The parameters have been moved", category=UserWarning)
-        return gr.Blocks(title="careerbot", analytics_enabled=False, theme=THEME)
+    # The theme (THEME) is given where the app is served (serving.launch), as Gradio 6 expects.
+    return gr.Blocks(title="careerbot", analytics_enabled=False)
 
 
 def build_app(kb: KnowledgeBase, settings: Settings) -> gr.Blocks:

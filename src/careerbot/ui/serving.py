@@ -19,7 +19,7 @@ import gradio as gr
 from ..errors import InvalidArgument
 from ..kb import KnowledgeBase
 from ..settings import Settings
-from .app import build_app
+from .app import THEME, build_app
 
 ASSETS = Path(__file__).resolve().parents[1] / "data"
 
@@ -128,7 +128,7 @@ def launch(app: gr.Blocks, settings: Settings, block: bool = True, kb: Knowledge
     gr.mount_gradio_app(
         site, app, path="/", server_name=settings.host, server_port=settings.port, auth=auth,
         max_file_size=settings.max_file_bytes, footer_links=["api"], ssr_mode=False, mcp_server=False, pwa=False,
-        enable_monitoring=False, css=(ASSETS / "ui.css").read_text(encoding="utf-8"),
+        enable_monitoring=False, theme=THEME, css=(ASSETS / "ui.css").read_text(encoding="utf-8"),
         head=f"<script>{(ASSETS / 'ui.js').read_text(encoding='utf-8')}</script>")
     server = Server(site, app, settings).start()
     if block:
