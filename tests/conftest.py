@@ -71,3 +71,30 @@ def writable(tmp_path, session_corpus, session_index):
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def pg_engine():
+    """A real PostgreSQL + pgvector server on a free 127.0.0.1 port (tests/pg_engine.py), for the session.
+    Skips with the reason when it cannot start here; scripts/setup.sh test installs what it needs."""
+    from pg_engine import EngineUnavailable, PgEngine
+
+    try:
+        import pgvector.psycopg  # noqa: F401
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.skip("psycopg and pgvector are not installed (pip install 'careerbot[postgres]')")
+    try:
+        engine = PgEngine.start()
+    except EngineUnavailable as exc:
+        pytest.skip(f"PostgreSQL cannot start here: {exc}")
+    yield engine
+    engine.stop()
+
+
+@pytest.fixture
+def pg_url(pg_engine, request) -> str:
+    """The URL of a fresh, empty database on the test server."""
+    import re
+
+    return pg_engine.database("t_" + re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:50])
