@@ -3,17 +3,19 @@
     <schema>.meta          schema_version (created with the tables on first use)
     <schema>.versions      one row per published version: manifest (jsonb), counts, BM25 statistics
     <schema>.live          one row naming the live version (changed in the publishing transaction)
-    <schema>.chunks_<id>   a version's chunks: text and metadata, BM25 tokens as a tsvector with positions
-                           (GIN), the passage vector (pgvector; HNSW above settings.exact_threshold, exact
-                           scan below) and the sentence vectors (float32 bytes)
-    <schema>.terms_<id>    each term's document frequency in the version (BM25's idf)
+    <schema>.chunks_<id>   a version's chunks: text and metadata, BM25 tokens as a tsvector with positions,
+                           the passage vector (pgvector; HNSW above settings.exact_threshold, exact scan
+                           below) and the sentence vectors (float32 bytes)
+    <schema>.terms_<id>    BM25 postings derived from the tsvectors in the server: per term its document
+                           frequency, chunks and Lucene BM25 weights
 
 A version's tables are written once and never changed, so a reader using them always sees one whole
 version. A build or update creates the tables, fills them (kept chunks are copied inside the server, only
 new ones are sent) and moves `live` in ONE transaction: a crash or a killed writer leaves the previous
 version live and nothing behind. Writers take an advisory lock; the last few versions are kept for replicas
-that have not moved on yet. Search runs in the database: dense kNN (`<#>`) and BM25 over the tsvector
-(Lucene's formula in SQL, the same scores as the folder's bm25s), fused in Python by careerbot.retrieve.
+that have not moved on yet. Search runs in the database: dense kNN (`<#>`) and BM25 from the postings
+(Lucene's formula, the same scores as the folder's bm25s), fused in Python by careerbot.retrieve. (A GIN
+index over the tsvectors with BM25 computed per matching row measured 8x slower: docs/deploy.md.)
 
 Usage: store = PostgresStore("postgresql://careerbot@127.0.0.1:5432/careerbot", settings)
 """
@@ -60,11 +62,6 @@ def tsvector_literal(terms: tuple[str, ...] | list[str]) -> str:
     for i, term in enumerate(terms, start=1):
         positions.setdefault(_lexeme(term), []).append(min(i, 16383))
     return " ".join(f"{_quote(t)}:{','.join(map(str, p[:256]))}" for t, p in positions.items() if t)
-
-
-def tsquery_literal(terms: list[str]) -> str:
-    """Any of the terms: "'data' | 'scienc'"."""
-    return " | ".join(_quote(t) for t in dict.fromkeys(_lexeme(t) for t in terms) if t)
 
 
 def _lexeme(term: str) -> str:
@@ -284,6 +281,9 @@ class PostgresStore:
                          "title text NOT NULL, section text[] NOT NULL, date text, position int NOT NULL, "
                          "text text NOT NULL, unit_count int NOT NULL, units bytea NOT NULL, terms tsvector NOT NULL, "
                          f"length int NOT NULL, embedding vector({dim}) NOT NULL)")
+            # Vectors stay in the row (not TOASTed out of line with the text): an exact scan over 5k SciFact
+            # vectors took 42 ms out of line (benchmarks/README.md).
+            conn.execute(f"ALTER TABLE {chunks} ALTER COLUMN embedding SET STORAGE PLAIN")
             if kept:
                 old = getattr(reuse, "version_id", None)
                 if old is None or reuse is None:
@@ -298,10 +298,18 @@ class PostgresStore:
                                              f"coalesce(avg(length), 1) FROM {chunks}").fetchone()
             if n != len(records) or n_units != sum(r.unit_count for r in records):
                 raise CorruptIndex("the chunks written disagree with the chunks sent; nothing was published")
-            conn.execute(f"CREATE TABLE {terms} AS SELECT lexeme AS term, count(*)::int AS df "
-                         f"FROM {chunks}, unnest(terms) GROUP BY lexeme")
+            # BM25's inverted index, derived inside the server from the chunks' tsvectors: one row per term
+            # with its chunks and their Lucene BM25 weights (fixed for an immutable version).
+            conn.execute(
+                f"CREATE TABLE {terms} AS WITH d AS (SELECT u.lexeme AS term, c.rid, "
+                f"cardinality(u.positions)::float8 AS tf, c.length FROM {chunks} c, unnest(c.terms) u), "
+                "df AS (SELECT term, count(*)::float8 AS df FROM d GROUP BY term) "
+                "SELECT d.term, count(*)::int AS df, array_agg(d.rid ORDER BY d.rid) AS rids, "
+                "array_agg((ln(1 + (%(n)s - df.df + 0.5) / (df.df + 0.5)) * d.tf / "
+                "(d.tf + %(k1)s * (1 - %(b)s + %(b)s * d.length / %(avgdl)s)))::real ORDER BY d.rid) AS weights "
+                "FROM d JOIN df USING (term) GROUP BY d.term",
+                {"n": float(n), "k1": K1, "b": B, "avgdl": float(avgdl)})
             conn.execute(f"ALTER TABLE {terms} ADD PRIMARY KEY (term)")
-            conn.execute(f"CREATE INDEX ON {chunks} USING gin (terms)")
             if hnsw:
                 conn.execute("SET LOCAL maintenance_work_mem = '1GB'")
                 conn.execute(f"CREATE INDEX ON {chunks} USING hnsw (embedding vector_ip_ops) "
@@ -339,6 +347,25 @@ class PostgresStore:
                 conn.execute(f"DROP TABLE IF EXISTS {self._t(f'chunks_{version_id}')}, "
                              f"{self._t(f'terms_{version_id}')}")
                 conn.execute(f"DELETE FROM {self._t('versions')} WHERE id = %s", (version_id,))
+
+
+def documents_snapshot(store: PostgresStore, manifest: dict[str, Any], records: list[ChunkRecord],
+                       vectors: np.ndarray) -> PgSnapshot:
+    """A version holding exactly these records (an evaluation corpus), reused while its manifest is the same.
+
+    Usage: documents_snapshot(PostgresStore(url, settings, schema="careerbot_eval"), manifest, records, vectors)"""
+    lock = store.lock(timeout=60)
+    try:
+        try:
+            live = store.load()
+            if live.manifest.get("documents") == manifest.get("documents"):
+                return live
+        except IndexNotFound:
+            pass
+        dim = int(manifest["dimension"])
+        return store.publish(manifest, None, [], records, vectors, np.zeros((0, dim), np.float32))
+    finally:
+        lock.release()
 
 
 class PgLock:
@@ -390,26 +417,20 @@ def _array(vector) -> np.ndarray:
 
 
 class PgKeyword:
-    """BM25 (Lucene's formula, careerbot's k1 and b) over the version's tsvectors, computed in SQL: the GIN
-    index finds the chunks holding any query term, and each term's frequency is its number of positions."""
+    """BM25 (Lucene's formula, careerbot's k1 and b; the scores of the folder's bm25s) from the version's
+    postings: one row per term holding its chunks and their weights, so a query reads one row per term."""
 
     def __init__(self, store: PostgresStore, chunks: str, terms: str, size: int, avgdl: float) -> None:
         self.store, self.chunks, self.terms, self.size, self.avgdl = store, chunks, terms, size, avgdl
 
     def top(self, query_tokens: list[str], n: int) -> list[tuple[int, float]]:
         """The n best (row, score) pairs with a positive score, best first (as lexical.KeywordIndex.top)."""
-        query = tsquery_literal(query_tokens)
-        if not query or n <= 0 or self.size == 0:
+        terms = [t for t in (_lexeme(t) for t in query_tokens) if t]
+        if not terms or n <= 0 or self.size == 0:
             return []
         rows = self.store.run(
-            f"WITH q AS (SELECT term, count(*)::float8 AS times FROM unnest(%(terms)s::text[]) AS term GROUP BY term), "
-            f"w AS (SELECT q.term, q.times * ln(1 + (%(n_docs)s - t.df + 0.5) / (t.df + 0.5)) AS idf "
-            f"      FROM q JOIN {self.terms} t ON t.term = q.term) "
-            f"SELECT c.rid, sum(w.idf * u.tf / (u.tf + %(k1)s * (1 - %(b)s + %(b)s * c.length / %(avgdl)s))) AS score "
-            f"FROM {self.chunks} c "
-            f"CROSS JOIN LATERAL (SELECT lexeme, cardinality(positions)::float8 AS tf FROM unnest(c.terms)) u "
-            f"JOIN w ON w.term = u.lexeme "
-            f"WHERE c.terms @@ %(query)s::tsquery GROUP BY c.rid ORDER BY score DESC, c.rid LIMIT %(top)s",
-            {"terms": [_lexeme(t) for t in query_tokens], "n_docs": float(self.size), "k1": K1, "b": B,
-             "avgdl": float(self.avgdl), "query": query, "top": int(n)})
+            "SELECT u.rid, sum(u.weight * q.times) AS score "
+            "FROM (SELECT term, count(*)::real AS times FROM unnest(%(terms)s::text[]) AS term GROUP BY term) q "
+            f"JOIN {self.terms} p ON p.term = q.term CROSS JOIN LATERAL unnest(p.rids, p.weights) AS u(rid, weight) "
+            "GROUP BY u.rid ORDER BY score DESC, u.rid LIMIT %(top)s", {"terms": terms, "top": int(n)})
         return [(int(rid), float(score)) for rid, score in rows]
