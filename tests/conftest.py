@@ -98,3 +98,22 @@ def pg_url(pg_engine, request) -> str:
     import re
 
     return pg_engine.database("t_" + re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:50])
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_engine, session_corpus, settings) -> str:
+    """The name of a database holding the bundled corpus built into the PostgreSQL store (never read
+    directly: tests work on clones of it)."""
+    from careerbot import KnowledgeBase
+
+    url = pg_engine.database("careerbot_template")
+    KnowledgeBase.build(session_corpus, "unused", settings.with_overrides(store=url))
+    return "careerbot_template"
+
+
+@pytest.fixture
+def pg_built(pg_engine, pg_template, request) -> str:
+    """The URL of a private copy of the built PostgreSQL store that a test may change."""
+    import re
+
+    return pg_engine.clone(pg_template, "c_" + re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:50])

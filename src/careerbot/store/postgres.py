@@ -269,9 +269,10 @@ class PostgresStore:
         if conn is None or conn.closed:
             raise RuntimeError("publish needs the writers' lock")  # a caller's bug
         settings, dim = self.settings, int(manifest["dimension"])
-        hnsw = settings.index_type == "hnsw" or (settings.index_type == "auto" and len(records) >= settings.exact_threshold)
-        manifest = dict(manifest, index_type="hnsw" if hnsw else "flat",
-                        keyword={"library": "postgresql tsvector + BM25 in SQL", "k1": K1, "b": B})
+        hnsw = settings.index_type == "hnsw" or (settings.index_type == "auto"
+                                                 and len(records) >= settings.exact_threshold)
+        manifest = dict(manifest, index_type="hnsw" if hnsw else "flat", schema_version=SCHEMA_VERSION,
+                        keyword={"library": "postgresql postings (Lucene BM25)", "k1": K1, "b": B})
         with conn.transaction():
             conn.execute(f"SELECT version_id FROM {self._t('live')} FOR UPDATE").fetchall()
             version_id = conn.execute(f"INSERT INTO {self._t('versions')} (manifest, dim) VALUES (%s, %s) "
@@ -312,8 +313,8 @@ class PostgresStore:
             conn.execute(f"ALTER TABLE {terms} ADD PRIMARY KEY (term)")
             if hnsw:
                 conn.execute("SET LOCAL maintenance_work_mem = '1GB'")
-                conn.execute(f"CREATE INDEX ON {chunks} USING hnsw (embedding vector_ip_ops) "
-                             f"WITH (m = {int(settings.hnsw_m)}, ef_construction = {int(settings.hnsw_ef_construction)})")
+                conn.execute(f"CREATE INDEX ON {chunks} USING hnsw (embedding vector_ip_ops) WITH "
+                             f"(m = {int(settings.hnsw_m)}, ef_construction = {int(settings.hnsw_ef_construction)})")
             conn.execute(f"UPDATE {self._t('versions')} SET chunks = %s, units = %s, avgdl = %s, index_type = %s "
                          "WHERE id = %s", (n, n_units, float(avgdl), "hnsw" if hnsw else "flat", version_id))
             conn.execute(f"INSERT INTO {self._t('live')} (one, version_id) VALUES (true, %s) "
@@ -324,7 +325,8 @@ class PostgresStore:
     def _copy_new(self, conn, table: str, records: list[ChunkRecord], first: int, vectors: np.ndarray,
                   unit_vectors: np.ndarray, dim: int) -> None:
         """New rows with one COPY; PostgreSQL parses the tsvector literal and the vector for their columns."""
-        columns = "rid, chunk_id, source, title, section, date, position, text, unit_count, units, terms, length, embedding"
+        columns = ("rid, chunk_id, source, title, section, date, position, text, unit_count, units, terms, length, "
+                   "embedding")
         vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, dim)
         units = np.ascontiguousarray(unit_vectors, dtype=np.float32).reshape(-1, dim)
         unit_start = 0
