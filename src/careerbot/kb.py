@@ -21,7 +21,7 @@ import numpy as np
 from . import index as store
 from .chunk import Chunker, chunk_article, split_units
 from .corpus import scan_corpus
-from .errors import CareerbotError, EmptyCorpus, StaleIndex, UnsupportedFile
+from .errors import CareerbotError, EmptyCorpus, IndexLocked, StaleIndex, UnsupportedFile
 from .ingest import fingerprints, read_page, site_chrome, to_article
 from .lexical import keyword_terms
 from .records import Answer, Chunk, Hit, UpdateReport
@@ -109,13 +109,32 @@ class KnowledgeBase:
         """Load the index, building or updating it first when it is missing or behind the corpus."""
         settings = settings or Settings.from_env()
         try:
-            kb = cls.load(index, settings)
-        except (store.IndexNotFound, StaleIndex, store.CorruptIndex) as exc:
-            log.warning("%s — building the index", exc)
-            return cls.build(corpus, index, settings, progress)
-        if not kb.diff(corpus).is_current:
-            kb.update(corpus, progress)
-        return kb
+            try:
+                kb = cls.load(index, settings)
+            except (store.IndexNotFound, StaleIndex, store.CorruptIndex) as exc:
+                log.warning("%s — building the index", exc)
+                return cls.build(corpus, index, settings, progress)
+            if not kb.diff(corpus).is_current:
+                kb.update(corpus, progress)
+            return kb
+        except IndexLocked:
+            if not settings.store:
+                raise
+        # Replicas starting together on one store: another one is writing it; use what it publishes.
+        log.warning("another replica is writing the store; waiting for it")
+        return cls._wait_for_writer(index, settings)
+
+    @classmethod
+    def _wait_for_writer(cls, index: str | Path, settings: Settings, patience: float = 1800.0) -> KnowledgeBase:
+        deadline = time.monotonic() + patience
+        while True:
+            backend = open_store(settings, index)
+            try:
+                backend.lock(timeout=min(60.0, max(0.0, deadline - time.monotonic()))).release()
+                return cls.load(index, settings)
+            except IndexLocked:
+                if time.monotonic() >= deadline:
+                    raise
 
     # ----- writing ------------------------------------------------------------------------------
     def update(self, corpus: str | Path = "corpus", progress: ProgressFn | None = None) -> UpdateReport:

@@ -214,7 +214,8 @@ class PostgresStore:
         keyword = PgKeyword(self, table, self._t(f"terms_{version_id}"), n_chunks, avgdl)
         path = Path("postgresql", urlsplit(self.location).netloc, urlsplit(self.url).path.strip("/"),
                     self.schema, f"v{version_id}")
-        return PgSnapshot(path, manifest, vectors, records, np.zeros((0, dim), np.float32), keyword,
+        # PgVectors and PgKeyword stand in for the FAISS index and KeywordIndex (the methods retrieval calls).
+        return PgSnapshot(path, manifest, vectors, records, np.zeros((0, dim), np.float32), keyword,  # type: ignore[arg-type]
                           version_id=version_id)
 
     # ----- writing --------------------------------------------------------------------------------
