@@ -32,7 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env().with_overrides(
             corpus_dir=getattr(args, "corpus", None), index_dir=getattr(args, "index", None),
             retrieval=getattr(args, "mode", None), llm=getattr(args, "llm", None),
-            host=getattr(args, "host", None), port=getattr(args, "port", None), store=getattr(args, "store", None))
+            host=getattr(args, "host", None), port=getattr(args, "port", None), store=getattr(args, "store", None),
+            ray=getattr(args, "ray", None))
         return args.handler(args, settings) or 0
     except CareerbotError as exc:
         print(f"careerbot: error: {exc}", file=sys.stderr)
@@ -61,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
         _add_dirs(sub)
         if name == "info":
             sub.add_argument("--json", action="store_true", help="print JSON instead of text")
+        else:
+            sub.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                             help="embed on Ray (careerbot[ray]): a cluster address, or none for a local one")
         sub.set_defaults(handler=handler)
     index.set_defaults(handler=lambda args, settings: _help(index))
 

@@ -248,7 +248,13 @@ class KnowledgeBase:
         chunks and their sentences: only new chunks are embedded; kept ones keep their stored vectors."""
         show = self._show_progress()
         new_units = [split_units(c.text) for c in new_chunks]
-        if self.settings.sentence_vectors == "late":  # one pass: sentences pooled from the chunk's tokens
+        if self.settings.ray:  # the same encoder calls, on Ray actors (ray_embed.py)
+            from .ray_embed import embed_on_ray
+
+            new_vectors, new_unit_vectors = embed_on_ray([c.embed_text for c in new_chunks],
+                                                         [c.text for c in new_chunks], new_units, self.settings,
+                                                         embedder.dimension, notify)
+        elif self.settings.sentence_vectors == "late":  # one pass: sentences pooled from the chunk's tokens
             new_vectors, new_unit_vectors = embedder.encode_with_spans(
                 [c.embed_text for c in new_chunks], [c.text for c in new_chunks], new_units, progress=show)
         else:

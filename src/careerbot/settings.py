@@ -23,6 +23,10 @@ class Settings:
     # (careerbot[postgres]; docs/deploy.md), which app replicas share and poll every store_poll seconds.
     store: str = ""
     store_poll: float = 1.0
+    # Embedding a build on Ray (careerbot[ray], ray_embed.py): "" = in this process; "local", "auto" or a
+    # cluster address; ray_workers actors each load the model once.
+    ray: str = ""
+    ray_workers: int = 2
     # Embedding: a model name shipped in a package (all-MiniLM-L6-v2) or a local model directory.
     model: str = DEFAULT_MODEL
     # 16, not 32: on 2 cores as fast or faster (8.5 vs 9.3 s for a 265-chunk build's texts) and ~50 MiB less
