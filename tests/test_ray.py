@@ -30,10 +30,10 @@ def test_ray_build_equals_a_local_build(local_ray, pg_url, session_corpus, setti
     assert [r.chunk for r in built.snapshot.records] == [r.chunk for r in kb.snapshot.records]
     ids = np.arange(len(kb.snapshot.records))
 
-    def vectors(kb_) -> np.ndarray:
+    def passage_vectors(kb_) -> np.ndarray:
         return kb_.snapshot.faiss_index.reconstruct_batch(ids)
 
-    assert abs(vectors(built) - vectors(kb)).max() < 1e-5
+    assert abs(passage_vectors(built) - passage_vectors(kb)).max() < 1e-5
     for record in built.snapshot.records:
         texts, vectors = built.chunk_units(record.chunk.chunk_id)
         assert texts == kb.chunk_units(record.chunk.chunk_id)[0]
@@ -43,6 +43,6 @@ def test_ray_build_equals_a_local_build(local_ray, pg_url, session_corpus, setti
     again = KnowledgeBase.build(session_corpus, "unused", ray_settings)  # idempotent: the same content again
     assert again.store.live_version() != first
     assert [r.chunk for r in again.snapshot.records] == [r.chunk for r in built.snapshot.records]
-    assert abs(vectors(again) - vectors(built)).max() < 1e-5
+    assert abs(passage_vectors(again) - passage_vectors(built)).max() < 1e-5
     assert [h.chunk_id for h in again.search("How much does a Lead Machine Learning Engineer earn?", k=5)] == \
         [h.chunk_id for h in kb.search("How much does a Lead Machine Learning Engineer earn?", k=5)]
