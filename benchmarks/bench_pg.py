@@ -222,7 +222,7 @@ def _load(work: Path, ports: list[int], clients: int, per_client: int, httpx) ->
             for j in range(per_client):
                 started = time.perf_counter()
                 try:
-                    event = http.post(base, json={"data": [questions[(cid + j) % len(questions)]]}).json()["event_id"]
+                    event = http.post(base, json={"data": [questions[(cid + j) % len(questions)], []]}).json()["event_id"]
                     body = http.get(f"{base}/{event}").text
                     ok = "event: complete" in body
                 except (httpx.HTTPError, KeyError, ValueError):
@@ -279,6 +279,8 @@ def bench_ray(workers: list[int], chunks: int = 600) -> dict:
     started = time.perf_counter()
     embedder.encode_with_spans(texts, passages, units)
     out["local_rows_per_s"] = round(chunks / (time.perf_counter() - started), 1)
+    # Ray's workers import careerbot too: this checkout's, as the driver does (sys.path above).
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])
     ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
              configure_logging=False)
     try:
@@ -302,19 +304,24 @@ def main() -> None:
     only = set(args.only.split(","))
     path = BENCH / "results-pg.json"
     results = json.loads(path.read_text()) if path.exists() else {}
-    engine = PgEngine.start()
-    try:
-        if "scale" in only:
-            results["scale"] = bench_scale(engine, [int(s) for s in args.sizes.split(",")])
-        if "replicas" in only:
-            results["replicas"] = bench_replicas(engine, [1, 2, 4])
-    finally:
-        engine.stop()
-    if "ray" in only:
-        results["ray"] = bench_ray([1, 2])
     results["machine"] = {"cpus": os.cpu_count(), "note": "2 cores shared with other work; figures are ratios of one run"}
-    path.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
+
+    def save(section: str, value: dict) -> None:  # after each section: a later failure keeps what was measured
+        results[section] = value
+        path.write_text(json.dumps(results, indent=2) + "\n")
+        print(json.dumps({section: value}, indent=2))
+
+    if only & {"scale", "replicas"}:
+        engine = PgEngine.start()
+        try:
+            if "scale" in only:
+                save("scale", bench_scale(engine, [int(s) for s in args.sizes.split(",")]))
+            if "replicas" in only:
+                save("replicas", bench_replicas(engine, [1, 2, 4]))
+        finally:
+            engine.stop()
+    if "ray" in only:
+        save("ray", bench_ray([1, 2]))
 
 
 if __name__ == "__main__":
