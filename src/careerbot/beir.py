@@ -175,6 +175,7 @@ def evaluate_beir(folder: str | Path, settings, modes: list[str], split: str = "
     index_s = time.perf_counter() - started
     if settings.store:
         report["store"] = snapshot.faiss_index.store.describe(snapshot)
+        report["bm25"] = dict(report["bm25"], library="postgresql postings", method="lucene (in SQL)")
     qids = list(data.queries)
     for mode in modes:
         started = time.perf_counter()
