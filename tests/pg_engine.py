@@ -62,6 +62,18 @@ class PgEngine:
         if owner is not None:
             os.chown(root, owner.pw_uid, owner.pw_gid)
         engine = cls(root, free_port(), as_user)
+        if as_user and subprocess.run([*as_user, "test", "-x", str(engine.bin / "initdb")]).returncode:
+            # The virtualenv sits under a directory that user cannot enter (e.g. /root): run a copy.
+            # The binaries find their libraries at $ORIGIN/../../../pgserver.libs: keep that layout.
+            package = engine.bin.parent.parent
+            copy = root / "pg" / package.name / "pginstall"
+            shutil.copytree(engine.bin.parent, copy, symlinks=True)
+            libs = package.parent / f"{package.name}.libs"
+            if libs.is_dir():
+                shutil.copytree(libs, root / "pg" / libs.name, symlinks=True)
+            for path in (root / "pg", root / "pg" / package.name):
+                os.chmod(path, 0o755)
+            engine.bin = copy / "bin"
         engine._initdb()
         engine._pg_ctl_start()
         return engine
