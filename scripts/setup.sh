@@ -29,6 +29,20 @@ case ",$extras," in
       else
         echo "setup: chromium not found; browser tests will be skipped" >&2
       fi
+    fi
+    # Replica tests put Debian's nginx in front of the app.
+    if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+      if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+        (apt-get update -qq && apt-get install -y -qq nginx-light) >/dev/null 2>&1 \
+          || echo "setup: could not install nginx; replica tests will be skipped" >&2
+      else
+        echo "setup: nginx not found; replica tests will be skipped" >&2
+      fi
+    fi
+    # PostgreSQL refuses to run as root: as root, the store's tests run it as this unprivileged user.
+    if [ "$(id -u)" = 0 ] && ! id careerbot-pg >/dev/null 2>&1; then
+      useradd --system --no-create-home --shell /usr/sbin/nologin careerbot-pg \
+        || echo "setup: could not create user careerbot-pg; PostgreSQL tests will be skipped" >&2
     fi ;;
 esac
 case ",$extras," in

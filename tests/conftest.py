@@ -104,3 +104,49 @@ def app_process(work: Path, corpus: Path, index: Path, env: dict[str, str] | Non
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="session")
+def pg_engine():
+    """A real PostgreSQL + pgvector server on a free 127.0.0.1 port (tests/pg_engine.py), for the session.
+    Skips with the reason when it cannot start here; scripts/setup.sh test installs what it needs."""
+    from pg_engine import EngineUnavailable, PgEngine
+
+    try:
+        import pgvector.psycopg  # noqa: F401
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.skip("psycopg and pgvector are not installed (pip install 'careerbot[postgres]')")
+    try:
+        engine = PgEngine.start()
+    except EngineUnavailable as exc:
+        pytest.skip(f"PostgreSQL cannot start here: {exc}")
+    yield engine
+    engine.stop()
+
+
+@pytest.fixture
+def pg_url(pg_engine, request) -> str:
+    """The URL of a fresh, empty database on the test server."""
+    import re
+
+    return pg_engine.database("t_" + re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:50])
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_engine, session_corpus, settings) -> str:
+    """The name of a database holding the bundled corpus built into the PostgreSQL store (never read
+    directly: tests work on clones of it)."""
+    from careerbot import KnowledgeBase
+
+    url = pg_engine.database("careerbot_template")
+    KnowledgeBase.build(session_corpus, "unused", settings.with_overrides(store=url))
+    return "careerbot_template"
+
+
+@pytest.fixture
+def pg_built(pg_engine, pg_template, request) -> str:
+    """The URL of a private copy of the built PostgreSQL store that a test may change."""
+    import re
+
+    return pg_engine.clone(pg_template, "c_" + re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:50])

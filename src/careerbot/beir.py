@@ -112,6 +112,22 @@ def beir_snapshot(data: BeirData, vectors: np.ndarray, token_lists: list[list[st
                     KeywordIndex.build(token_lists, k1=k1, b=b))
 
 
+def store_snapshot(data: BeirData, vectors: np.ndarray, token_lists: list[list[str]], settings) -> Snapshot:
+    """The BEIR corpus in the PostgreSQL store of `settings.store`, in a schema of its own (careerbot_eval),
+    so the app's index there is left alone; written once per corpus, model and index settings."""
+    from .store.postgres import PostgresStore, documents_snapshot
+
+    pg = PostgresStore(settings.store, settings, schema="careerbot_eval")
+    records = [store.ChunkRecord(Chunk(doc, doc, title, (), None, 0, text), tuple(tokens), 0, 0)
+               for doc, title, text, tokens in zip(data.doc_ids, data.titles, data.texts, token_lists)]
+    manifest = {"model": settings.model, "dimension": int(vectors.shape[1]), "counts": {"chunks": len(records)},
+                "documents": {"dataset": data.name, "corpus_sha": data.corpus_sha, "recipe": CORPUS_RECIPE,
+                              "model": settings.model, "index_type": settings.index_type,
+                              "exact_threshold": settings.exact_threshold, "hnsw_m": settings.hnsw_m,
+                              "hnsw_ef_construction": settings.hnsw_ef_construction}}
+    return documents_snapshot(pg, manifest, records, vectors)
+
+
 def run_mode(snapshot: Snapshot, queries: list[str], vectors: np.ndarray | None, settings, mode: str,
              k: int = 100, progress: bool = False) -> list[list[str]]:
     """The top-k document ids of each query through retrieve.ranked, the product's ranking path."""
@@ -154,8 +170,12 @@ def evaluate_beir(folder: str | Path, settings, modes: list[str], split: str = "
     else:
         vectors = np.zeros((len(data.doc_ids), 1), np.float32)
     started = time.perf_counter()
-    snapshot = beir_snapshot(data, vectors, token_lists)
+    snapshot = beir_snapshot(data, vectors, token_lists) if not settings.store else \
+        store_snapshot(data, vectors, token_lists, settings)
     index_s = time.perf_counter() - started
+    if settings.store:
+        report["store"] = snapshot.faiss_index.store.describe(snapshot)
+        report["bm25"] = dict(report["bm25"], library="postgresql postings", method="lucene (in SQL)")
     qids = list(data.queries)
     for mode in modes:
         started = time.perf_counter()
@@ -181,7 +201,8 @@ def format_beir(report: dict) -> str:
     bm25, fusion = report["bm25"], report["fusion"]
     fused = ", ".join(f"{k}={v}" for k, v in fusion.items() if k != "fusion")
     out = [f"{report['dataset']} ({report['split']}: {report['queries']:,} queries, "
-             f"{report['documents']:,} documents), model {report['model']}",
+             f"{report['documents']:,} documents), model {report['model']}, store "
+             f"{report.get('store', 'in memory (FAISS + bm25s, as the index folder)')}",
              f"BM25: {bm25['library']} {bm25['method']} k1={bm25['k1']} b={bm25['b']}; "
              f"hybrid: {fusion['fusion']} ({fused})", "",
              f"{'mode':<8}{'nDCG@10':>9}{'Recall@100':>12}{'MRR@10':>8}{'build s':>9}{'query ms':>10}"]

@@ -32,7 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env().with_overrides(
             corpus_dir=getattr(args, "corpus", None), index_dir=getattr(args, "index", None),
             retrieval=getattr(args, "mode", None), llm=getattr(args, "llm", None),
-            host=getattr(args, "host", None), port=getattr(args, "port", None))
+            host=getattr(args, "host", None), port=getattr(args, "port", None), store=getattr(args, "store", None),
+            ray=getattr(args, "ray", None))
         return args.handler(args, settings) or 0
     except CareerbotError as exc:
         print(f"careerbot: error: {exc}", file=sys.stderr)
@@ -61,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
         _add_dirs(sub)
         if name == "info":
             sub.add_argument("--json", action="store_true", help="print JSON instead of text")
+        else:
+            sub.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                             help="embed on Ray (careerbot[ray]): a cluster address, or none for a local one")
         sub.set_defaults(handler=handler)
     index.set_defaults(handler=lambda args, settings: _help(index))
 
@@ -100,6 +104,8 @@ def _add_dirs(parser: argparse.ArgumentParser, corpus: bool = True) -> None:
     if corpus:
         parser.add_argument("--corpus", help="article folder (default ./corpus)")
     parser.add_argument("--index", help="index folder (default ./index)")
+    parser.add_argument("--store", help="postgresql://USER@HOST:PORT/DATABASE: keep the index in PostgreSQL "
+                                        "instead of the index folder (default $CAREERBOT_STORE; docs/deploy.md)")
 
 
 def _progress_printer():
@@ -124,12 +130,12 @@ def cmd_update(args, settings: Settings) -> int:
     kb = KnowledgeBase.load(settings.index_dir, settings)
     report = kb.update(settings.corpus_dir, _progress_printer())
     if not report.changed_anything and not report.skipped:
-        print(f"{settings.index_dir} is up to date with {settings.corpus_dir} "
+        print(f"{kb.store.location} is up to date with {settings.corpus_dir} "
               f"({len(report.unchanged)} article(s), {report.chunks_total} chunks)")
         return 0
     for reason in report.skipped:
         print(f"  skipped: {reason}")
-    print(f"updated {settings.index_dir}: {report.summary()}")
+    print(f"updated {kb.store.location}: {report.summary()}")
     for label, names in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
         for name in names:
             print(f"  {label}: {name}")
@@ -139,7 +145,7 @@ def cmd_update(args, settings: Settings) -> int:
 def _print_report(kb, verb: str) -> None:
     info = kb.info()
     counts = info["counts"]
-    print(f"{verb} {kb.index_dir}: {counts['articles']} article(s), {counts['chunks']} chunks, "
+    print(f"{verb} {kb.store.location}: {counts['articles']} article(s), {counts['chunks']} chunks, "
           f"{counts['units']} sentences, model {info['model']}")
 
 

@@ -66,3 +66,9 @@ class ModelUnavailable(CareerbotError):
     """The embedding or language model cannot be loaded offline."""
 
     exit_code = 9
+
+
+class StoreUnavailable(CareerbotError):
+    """The index store (a PostgreSQL server) cannot be reached, or its driver is not installed."""
+
+    exit_code = 10

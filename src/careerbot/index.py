@@ -66,6 +66,10 @@ class Snapshot:
         self.by_id = {r.chunk.chunk_id: i for i, r in enumerate(self.records)}
         self.sources = [r.chunk.source for r in self.records]
 
+    def units_of(self, record: ChunkRecord) -> np.ndarray:
+        """The vectors of a chunk's sentences/list items (extractive answers score them)."""
+        return self.unit_vectors[record.unit_start:record.unit_start + record.unit_count]
+
 
 def make_faiss_index(vectors: np.ndarray, index_type: str, exact_threshold: int, hnsw_m: int,
                      ef_construction: int, ef_search: int):

@@ -21,11 +21,12 @@ import numpy as np
 from . import index as store
 from .chunk import Chunker, chunk_article, split_units
 from .corpus import scan_corpus
-from .errors import EmptyCorpus, InvalidArgument, StaleIndex, UnsupportedFile
+from .errors import CareerbotError, EmptyCorpus, IndexLocked, InvalidArgument, StaleIndex, UnsupportedFile
 from .ingest import fingerprints, read_page, site_chrome, to_article
-from .lexical import KeywordIndex, keyword_terms
+from .lexical import keyword_terms
 from .records import Answer, Chunk, Hit, UpdateReport
 from .settings import Settings
+from .store import Store, open_store
 
 log = logging.getLogger("careerbot")
 ProgressFn = Callable[[float, str], None]
@@ -57,14 +58,23 @@ class CorpusDiff:
 
 class KnowledgeBase:
     """A loaded index plus the embedder. Thread-safe: searches read an immutable snapshot that
-    updates replace in one assignment, so readers keep serving the old index during an update."""
+    updates replace in one assignment, so readers keep serving the old index during an update.
 
-    def __init__(self, snapshot: store.Snapshot, index_dir: Path, settings: Settings) -> None:
+    The index lives in a store (careerbot.store): the index folder by default, or a PostgreSQL database
+    when `settings.store` names one. A shared store can be written by other processes (app replicas):
+    then every search, answer and article listing first adopts the store's newest version, checking for
+    one at most every `settings.store_poll` seconds."""
+
+    def __init__(self, snapshot: store.Snapshot, index_dir: Path, settings: Settings,
+                 backend: Store | None = None) -> None:
         self._snapshot = snapshot
         self.index_dir = index_dir
         self.settings = settings
+        self.store = backend if backend is not None else open_store(settings, index_dir)
         self._embedder = None
         self._embedder_lock = threading.Lock()
+        self._refresh_lock = threading.Lock()
+        self._checked = time.monotonic()
 
     # ----- construction -------------------------------------------------------------------------
     @classmethod
@@ -81,9 +91,10 @@ class KnowledgeBase:
              corpus: str | Path | None = None) -> KnowledgeBase:
         """Open a built index. With `corpus`, also refuse an index that the corpus has moved past."""
         settings = settings or Settings.from_env()
-        snapshot = store.read_index(Path(index))
+        backend = open_store(settings, index)
+        snapshot = backend.load()
         store.check_compatible(snapshot.manifest, settings)
-        kb = cls(snapshot, Path(index), settings)
+        kb = cls(snapshot, Path(index), settings, backend)
         if corpus is not None:
             diff = kb.diff(corpus)
             if not diff.is_current:
@@ -98,13 +109,32 @@ class KnowledgeBase:
         """Load the index, building or updating it first when it is missing or behind the corpus."""
         settings = settings or Settings.from_env()
         try:
-            kb = cls.load(index, settings)
-        except (store.IndexNotFound, StaleIndex, store.CorruptIndex) as exc:
-            log.warning("%s — building the index", exc)
-            return cls.build(corpus, index, settings, progress)
-        if not kb.diff(corpus).is_current:
-            kb.update(corpus, progress)
-        return kb
+            try:
+                kb = cls.load(index, settings)
+            except (store.IndexNotFound, StaleIndex, store.CorruptIndex) as exc:
+                log.warning("%s — building the index", exc)
+                return cls.build(corpus, index, settings, progress)
+            if not kb.diff(corpus).is_current:
+                kb.update(corpus, progress)
+            return kb
+        except IndexLocked:
+            if not settings.store:
+                raise
+        # Replicas starting together on one store: another one is writing it; use what it publishes.
+        log.warning("another replica is writing the store; waiting for it")
+        return cls._wait_for_writer(index, settings)
+
+    @classmethod
+    def _wait_for_writer(cls, index: str | Path, settings: Settings, patience: float = 1800.0) -> KnowledgeBase:
+        deadline = time.monotonic() + patience
+        while True:
+            backend = open_store(settings, index)
+            try:
+                backend.lock(timeout=min(60.0, max(0.0, deadline - time.monotonic()))).release()
+                return cls.load(index, settings)
+            except IndexLocked:
+                if time.monotonic() >= deadline:
+                    raise
 
     # ----- writing ------------------------------------------------------------------------------
     def update(self, corpus: str | Path = "corpus", progress: ProgressFn | None = None) -> UpdateReport:
@@ -135,11 +165,10 @@ class KnowledgeBase:
         notify = progress or (lambda fraction, message: None)
         if not corpus.is_dir():
             raise EmptyCorpus(f"corpus directory {corpus} does not exist; put .txt, .md or .html articles there")
-        lock = store.acquire_lock(self.index_dir, timeout=0.5)
+        lock = self.store.lock(timeout=0.5)
         try:
             if reuse is not None:  # another writer may have published since we loaded
-                if store.current_version(self.index_dir) != reuse.path:
-                    reuse = store.read_index(self.index_dir)
+                reuse = self.store.latest(reuse)
             old_files = (reuse.manifest.get("files", {}) if reuse else {})
             old_skipped = reuse.manifest.get("skipped", {}) if reuse else {}
             # An update reads only files whose size or mtime changed; a build reads them all.
@@ -199,30 +228,24 @@ class KnowledgeBase:
                 raise EmptyCorpus(f"no readable article in {corpus} (supported: .txt, .md, .html); "
                                   "the existing index was left untouched")
             notify(0.1, f"embedding {len(new_chunks)} new chunk(s)")
-            records, vectors, units = self._assemble(reuse, kept_records, new_chunks, embedder, notify)
+            records, new_vectors, new_units = self._assemble(kept_records, new_chunks, embedder, notify)
             for source in keep:
                 file_meta[source] = {**old_files[source], **found[source].meta()}
             notify(0.95, "writing the index")
-            faiss_index = store.make_faiss_index(vectors, self.settings.index_type, self.settings.exact_threshold,
-                                                 self.settings.hnsw_m, self.settings.hnsw_ef_construction,
-                                                 self.settings.hnsw_ef_search)
-            keyword = _keyword_index(reuse, kept_records, records)
             manifest = {
                 "model": self.settings.model, "dimension": embedder.dimension,
                 "max_tokens": embedder.max_tokens, "chunker": self.settings.chunker_fingerprint(),
                 "sentence_vectors": self.settings.sentence_vectors,
-                "index_type": "hnsw" if hasattr(faiss_index, "hnsw") else "flat",
                 "hnsw_ef_search": self.settings.hnsw_ef_search,
                 "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "corpus": str(corpus), "scanned_ns": scan.scanned_ns, "files": dict(sorted(file_meta.items())),
                 "skipped": dict(sorted(bad.items())), "chrome": sorted(chrome),
-                "counts": {"articles": len(file_meta), "chunks": len(records), "units": len(units)},
-                "keyword": {"library": "bm25s", "k1": keyword.retriever.k1, "b": keyword.retriever.b},
+                "counts": {"articles": len(file_meta), "chunks": len(records),
+                           "units": sum(r.unit_count for r in records)},
             }
-            version = store.write_index(self.index_dir, manifest, faiss_index, records, units, keyword, reuse)
-            # What was just written is what is in memory: adopt it rather than reading it back.
-            self._snapshot = store.Snapshot(version, store.read_manifest(version), faiss_index, records,
-                                            units, keyword)
+            # The store adds what is its own (index type, keyword settings) and makes the version live.
+            self._snapshot = self.store.publish(manifest, reuse, kept_records, records, new_vectors, new_units)
+            self._checked = time.monotonic()
         finally:
             lock.release()
         notify(1.0, "done")
@@ -239,11 +262,18 @@ class KnowledgeBase:
         skipped.append(str(exc))
         bad[source] = {**found[source].meta(), "reason": str(exc), "max_file_bytes": self.settings.max_file_bytes}
 
-    def _assemble(self, reuse, kept_records, new_chunks, embedder, notify):
-        """Kept records keep their vectors; only new chunks (and their sentences) are embedded."""
+    def _assemble(self, kept_records, new_chunks, embedder, notify):
+        """The new version's records (kept ones first, with new unit offsets) and the vectors of the new
+        chunks and their sentences: only new chunks are embedded; kept ones keep their stored vectors."""
         show = self._show_progress()
         new_units = [split_units(c.text) for c in new_chunks]
-        if self.settings.sentence_vectors == "late":  # one pass: sentences pooled from the chunk's tokens
+        if self.settings.ray:  # the same encoder calls, on Ray actors (ray_embed.py)
+            from .ray_embed import embed_on_ray
+
+            new_vectors, new_unit_vectors = embed_on_ray([c.embed_text for c in new_chunks],
+                                                         [c.text for c in new_chunks], new_units, self.settings,
+                                                         embedder.dimension, notify)
+        elif self.settings.sentence_vectors == "late":  # one pass: sentences pooled from the chunk's tokens
             new_vectors, new_unit_vectors = embedder.encode_with_spans(
                 [c.embed_text for c in new_chunks], [c.text for c in new_chunks], new_units, progress=show)
         else:
@@ -253,21 +283,14 @@ class KnowledgeBase:
             new_unit_vectors = _encode_distinct(embedder, flat_units, show)
         dim = embedder.dimension
         records, unit_start = [], 0
-        kept_rows, kept_units = [], []  # which rows of the old matrices the kept chunks take along
         for record in kept_records:
-            kept_rows.append(reuse.by_id[record.chunk.chunk_id])
-            kept_units.append(np.arange(record.unit_start, record.unit_start + record.unit_count))
             records.append(store.ChunkRecord(record.chunk, record.terms, unit_start, record.unit_count))
             unit_start += record.unit_count
         for chunk, units in zip(new_chunks, new_units):
             records.append(store.ChunkRecord(chunk, tuple(keyword_terms(chunk)), unit_start, len(units)))
             unit_start += len(units)
-        old_vectors = store.all_vectors(reuse.faiss_index) if kept_rows else np.zeros((0, dim), np.float32)
-        unit_rows = np.concatenate(kept_units) if kept_units else np.zeros(0, np.int64)
-        old_units = reuse.unit_vectors[unit_rows] if kept_rows else np.zeros((0, dim), np.float32)
-        matrix = np.vstack([old_vectors[kept_rows], np.asarray(new_vectors, np.float32).reshape(-1, dim)])
-        unit_matrix = np.vstack([old_units, np.asarray(new_unit_vectors, np.float32).reshape(-1, dim)])
-        return records, matrix.astype(np.float32, copy=False), unit_matrix.astype(np.float32, copy=False)
+        return (records, np.asarray(new_vectors, np.float32).reshape(-1, dim),
+                np.asarray(new_unit_vectors, np.float32).reshape(-1, dim))
 
     # ----- reading ------------------------------------------------------------------------------
     def embedder(self):
@@ -283,16 +306,48 @@ class KnowledgeBase:
     def snapshot(self) -> store.Snapshot:
         return self._snapshot
 
+    def refresh(self) -> bool:
+        """Adopt the store's live version when another process has published a newer one; True if it did.
+
+        Usage: kb.refresh()  # after another replica's upload"""
+        with self._refresh_lock:
+            return self._adopt_live()
+
+    def _adopt_live(self) -> bool:
+        self._checked = time.monotonic()
+        if self.store.live_version() == self.store.version_of(self._snapshot):
+            return False
+        snapshot = self.store.load()
+        store.check_compatible(snapshot.manifest, self.settings)
+        self._snapshot = snapshot
+        return True
+
+    def _follow_store(self) -> None:
+        """For a shared store, adopt a newer version before serving (checked at most every store_poll s).
+        One thread checks while the others keep serving the snapshot they have."""
+        if not self.store.shared or time.monotonic() - self._checked < self.settings.store_poll:
+            return
+        if not self._refresh_lock.acquire(blocking=False):
+            return
+        try:
+            self._adopt_live()
+        except CareerbotError as exc:  # keep serving the version we have; the next request tries again
+            log.warning("kept serving the loaded index: %s", exc)
+        finally:
+            self._refresh_lock.release()
+
     def search(self, query: str, k: int | None = None, mode: str | None = None) -> list[Hit]:
         """Ranked passages for a query, best first. Usage: kb.search("lead ML engineer salary", k=5)"""
         from .retrieve import search
 
+        self._follow_store()
         return search(self._snapshot, self.embedder(), query, self.settings, k=k, mode=mode)
 
     def ask(self, question: str, history: list[dict] | None = None) -> Answer:
         """A grounded answer with [n] citations. Usage: kb.ask("Do I need a PhD?").text"""
         from .respond import answer_question
 
+        self._follow_store()
         return answer_question(self, question, history or [])
 
     def ask_stream(self, question: str, history: list[dict] | None = None) -> Iterator[str | Answer]:
@@ -304,6 +359,7 @@ class KnowledgeBase:
         """
         from .respond import stream_answer
 
+        self._follow_store()
         return stream_answer(self, question, history or [])
 
     def diff(self, corpus: str | Path) -> CorpusDiff:
@@ -321,6 +377,7 @@ class KnowledgeBase:
 
     def articles(self) -> list[ArticleInfo]:
         """The indexed articles, in file order."""
+        self._follow_store()
         files = self._snapshot.manifest.get("files", {})
         return [ArticleInfo(source, meta.get("title", source), meta.get("date"), int(meta.get("chunks", 0)),
                             meta.get("sha256", ""), meta.get("title_from", "metadata"))
@@ -329,7 +386,7 @@ class KnowledgeBase:
     def info(self) -> dict:
         """Manifest facts for `index info`: model, counts, build time, location."""
         m = self._snapshot.manifest
-        return {"index": str(self._snapshot.path), "model": m.get("model"), "dimension": m.get("dimension"),
+        return {"index": self.store.describe(self._snapshot), "model": m.get("model"), "dimension": m.get("dimension"),
                 "index_type": m.get("index_type"), "built_at": m.get("built_at"), "counts": m.get("counts"),
                 "chunker": m.get("chunker"), "format_version": m.get("format_version")}
 
@@ -337,8 +394,7 @@ class KnowledgeBase:
         """The sentences/list items of a chunk and their precomputed vectors (for extractive answers)."""
         snapshot = self._snapshot
         record = snapshot.records[snapshot.by_id[chunk_id]]
-        vectors = snapshot.unit_vectors[record.unit_start:record.unit_start + record.unit_count]
-        return split_units(record.chunk.text), vectors
+        return split_units(record.chunk.text), snapshot.units_of(record)
 
     def _show_progress(self) -> bool:
         if self.settings.progress == "auto":
@@ -355,18 +411,6 @@ def _encode_distinct(embedder, texts: list[str], progress: bool) -> np.ndarray:
         return vectors
     row = {text: i for i, text in enumerate(distinct)}
     return vectors[[row[text] for text in texts]]
-
-
-def _keyword_index(reuse, kept_records, records) -> KeywordIndex:
-    """BM25 over `records` (kept ones first): derived from the live index's stored term counts when it has
-    them, so only new chunks are counted; otherwise counted from every record's stored terms."""
-    if reuse is not None:
-        try:
-            return reuse.keyword.extended([reuse.by_id[r.chunk.chunk_id] for r in kept_records],
-                                          [list(r.terms) for r in records[len(kept_records):]])
-        except (OSError, ValueError, KeyError, IndexError) as exc:  # e.g. an index written before counts were kept
-            log.info("recounting keyword terms (%s)", exc)
-    return KeywordIndex.build([list(r.terms) for r in records])
 
 
 def _scan(corpus: Path, manifest: dict):

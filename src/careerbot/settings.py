@@ -20,6 +20,14 @@ class Settings:
     # Where things live.
     corpus_dir: str = "corpus"
     index_dir: str = "index"
+    # "" = the index folder; a postgresql://USER@HOST:PORT/DATABASE URL = a PostgreSQL + pgvector store
+    # (careerbot[postgres]; docs/deploy.md), which app replicas share and poll every store_poll seconds.
+    store: str = ""
+    store_poll: float = 1.0
+    # Embedding a build on Ray (careerbot[ray], ray_embed.py): "" = in this process; "local", "auto" or a
+    # cluster address; ray_workers actors each load the model once.
+    ray: str = ""
+    ray_workers: int = 2
     # Embedding: a model name shipped in a package (all-MiniLM-L6-v2) or a local model directory.
     model: str = DEFAULT_MODEL
     # 16, not 32: on 2 cores as fast or faster (8.5 vs 9.3 s for a 265-chunk build's texts) and ~50 MiB less
@@ -100,6 +108,11 @@ class Settings:
             raise InvalidArgument(f"sentence_vectors must be standalone or late, not {self.sentence_vectors!r}")
         if self.concurrency < 0:
             raise InvalidArgument(f"concurrency must be 0 (one per CPU core) or more, not {self.concurrency}")
+        if self.store and not self.store.startswith(("postgresql://", "postgres://")):
+            raise InvalidArgument(f"store must be a postgresql://USER@HOST:PORT/DATABASE URL, not {self.store!r}; "
+                                  "leave it empty for the index folder")
+        if self.store_poll < 0:
+            raise InvalidArgument("store_poll must be 0 or more seconds")
         if self.progress not in ("auto", "on", "off"):
             raise InvalidArgument("progress must be auto, on or off")
         return self
