@@ -197,8 +197,17 @@ def test_untrusted_html_is_shown_as_text_never_run_or_fetched(page, app_url, con
     page.get_by_role("tab", name="Articles").click()
     page.set_input_files("#cb-upload input[type=file]", str(article))
     page.locator("#cb-upload", has_text="prompt_auditor.md").wait_for()
+    # One progress display for an upload (the status line's), never one per output: count the progress
+    # trackers (Gradio's .progress-level / .eta-bar) on the page at every change while it runs.
+    page.evaluate("""() => { window.__cbBars = 0; window.__cbChanges = 0;
+        new MutationObserver(() => { window.__cbChanges += 1;
+            const bars = [...document.querySelectorAll('.progress-level, .eta-bar')]
+                .filter(e => e.getClientRects().length).length;
+            window.__cbBars = Math.max(window.__cbBars, bars); })
+        .observe(document.body, {subtree: true, childList: true, attributes: true}); }""")
     page.click("#cb-add")
     page.locator("#cb-status .cb-ok").first.wait_for()
+    assert page.evaluate("window.__cbChanges") > 0 and page.evaluate("window.__cbBars") <= 1
     assert "Prompt Auditor vs. Machine Learning Engineer" in page.inner_text("#cb-articles")
 
     page.get_by_role("tab", name="Chat").click()
