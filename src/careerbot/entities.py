@@ -50,9 +50,9 @@ class Mention:
 class Lexicon:
     """The corpus's entities (as `entity_key` words): their heads, modifiers, qualifiers and acronyms."""
 
-    heads: frozenset[str]  # words that end an entity ("nurse", "engineer")
-    modifiers: frozenset[str]  # words seen before a head in an entity ("registered", "lead", "ml")
-    qualifiers: frozenset[str]  # modifiers that qualify an entity that also stands alone ("lead")
+    heads: frozenset[str] = frozenset()  # words that end an entity ("nurse", "engineer")
+    modifiers: frozenset[str] = frozenset()  # words seen before a head in an entity ("registered", "lead", "ml")
+    qualifiers: frozenset[str] = frozenset()  # modifiers that qualify an entity that also stands alone ("lead")
     aliases: tuple[tuple[tuple[str, ...], str], ...] = ()  # (words of the expansion, acronym), as entity keys
     known: frozenset[str] = frozenset()  # every word of the corpus, as entity keys
 

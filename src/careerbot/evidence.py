@@ -38,16 +38,16 @@ RELATED_CREDIT = 0.7
 # Plain English that asks for an amount: "how much", "how many", "what percent", and the words for money
 # ("earn", "cost", "salary"). (Deriving them from the corpus, as words whose sentences mostly hold numbers,
 # was tried: four articles give too few sentences per word, and "employ" came out a figure word.)
+_MONEY_WORDS = (r"\b(?:earns?|earning|earned|paid|pays?|salary|salaries|wages?|income|costs?|price[sd]?|fees?|"
+                r"compensation)\b")
 _FIGURE = re.compile(r"\bpercent|\bpercentage\b|%|\bhow much (?:money|do|does|did|will|would|can|could|is)\b|"
-                     r"\b(?:earns?|earning|earned|paid|pays?|salary|salaries|wages?|income|costs?|price[sd]?|"
-                     r"fees?|compensation)\b", re.I)
-# "How many years …" is answered by "several years"; "how long …" by a span of time.
+                     + _MONEY_WORDS, re.I)
 # A question about money wants an amount of money, not any number ("the top 1% earn more" is no salary).
-_MONEY_ASKED = re.compile(r"\b(?:earns?|earning|earned|paid|pays?|salary|salaries|wages?|income|costs?|"
-                          r"price[sd]?|fees?|compensation|money)\b|\bhow much (?:do|does|did|will|would|can|"
-                          r"could)\b[^?]*\b(?:make|makes|making|take home)\b", re.I)
+_MONEY_ASKED = re.compile(_MONEY_WORDS + r"|\bmoney\b|\bhow much (?:do|does|did|will|would|can|could)\b[^?]*"
+                          r"\b(?:make|makes|making|take home)\b", re.I)
 _MONEY = re.compile(r"[$€£¥]\s?\d|\d\s?[kK]\b|\b\d{1,3}(?:,\d{3})+\b|\b\d+\s?(?:dollars?|euros?|pounds?)\b|"
                     r"\b(?:USD|EUR|GBP)\b")
+# "How many years …" is answered by "several years"; "how long …" by a span of time.
 _HOW_MANY = re.compile(r"\bhow many (?:[a-z]+ )?([a-z]+)", re.I)
 _QUANTITY = r"(?:\d[\d,.]*|several|few|dozens|hundreds|thousands|millions|two|three|four|five|six|seven|eight|nine|ten)"
 _DURATION = re.compile(_QUANTITY + r"\s+(?:\w+\s+)?(?:years?|months?|weeks?|days?|hours?)\b", re.I)
@@ -149,7 +149,7 @@ def gather(kb, question: str, history: list[dict]) -> Evidence:
     figure = bool(_FIGURE.search(query))
     ask = _Asked(query_vector, wanted, asked, {t: term_weight(alternatives[t], vocab) for t in wanted}, aspects,
                  set(alternatives[next(iter(aspects))]) if aspects else set(), {t for r in asked for t in r.terms},
-                 set(named), lexicon, alternatives, figure)
+                 set(named), lexicon, alternatives)
     contrast = LATE_CONTRAST if kb.snapshot.manifest.get("sentence_vectors") == "late" else 0.0
     units: list[Unit] = []
     seen: set[tuple] = set()
@@ -197,7 +197,6 @@ class _Asked:
     named_sources: set[str]
     lexicon: Lexicon
     alternatives: dict[str, frozenset[str]]  # each wanted term → the corpus stems that count as it
-    figure: bool  # a figure is asked for
 
 
 def contrasted(vectors: np.ndarray, weight: float) -> np.ndarray:
@@ -270,10 +269,9 @@ def term_weight(alternatives: frozenset[str], vocab: Vocabulary) -> float:
 
 
 def aspect_weights(wanted: list[str], asked: list[Mention], vocab: Vocabulary,
-                   alternatives: dict[str, frozenset[str]] | None = None) -> dict[str, float]:
+                   alternatives: dict[str, frozenset[str]]) -> dict[str, float]:
     """Weights of the terms that say what is asked about an entity; the first one the articles use (what
     a question names first: "which *industries* employ …") counts double."""
-    alternatives = alternatives or {t: frozenset({t}) for t in wanted}
     role_terms = {t for r in asked for t in r.terms | r.qualifiers}
     # Numbers are checked as constraints of their own (judge), not as words to cover.
     aspects = {t: term_weight(alternatives[t], vocab) for t in wanted if t not in role_terms and not t[:1].isdigit()}
@@ -288,7 +286,7 @@ def _known(alternatives: frozenset[str], vocab: Vocabulary) -> bool:
 
 
 def coverage_of(weights: dict[str, float], own: frozenset, nearby: frozenset,
-                alternatives: dict[str, frozenset[str]] | None = None) -> float:
+                alternatives: dict[str, frozenset[str]]) -> float:
     """Weighted share of terms present in the unit (full credit) or elsewhere in its passage (half); a
     related corpus term counts as the term."""
     total = sum(weights.values())
@@ -296,7 +294,7 @@ def coverage_of(weights: dict[str, float], own: frozenset, nearby: frozenset,
         return 1.0
     got = 0.0
     for term, weight in weights.items():
-        related = (alternatives or {}).get(term) or frozenset({term})
+        related = alternatives[term]
         credit = 1.0 if term in own else RELATED_CREDIT if related & own else \
             0.5 if term in nearby else 0.5 * RELATED_CREDIT if related & nearby else 0.0
         got += weight * credit
@@ -304,8 +302,8 @@ def coverage_of(weights: dict[str, float], own: frozenset, nearby: frozenset,
 
 
 def judge(query: str, wanted: list[str], aspects: dict[str, float], units: list[Unit], vocab: Vocabulary,
-          figure: bool, references: frozenset[str] | set[str] = frozenset(),
-          alternatives: dict[str, frozenset[str]] | None = None) -> Verdict:
+          figure: bool, references: frozenset[str] | set[str],
+          alternatives: dict[str, frozenset[str]]) -> Verdict:
     """Answer only when one unit carries the question: it speaks about the asked role, contains the
     question's numbers and names (years, places), holds a figure when one is asked for, and covers
     enough of the remaining terms. Thresholds are calibrated on tests/questions.jsonl (docs/answers.md)."""
@@ -319,8 +317,7 @@ def judge(query: str, wanted: list[str], aspects: dict[str, float], units: list[
     if figure:
         # A figure is about someone: a word the articles never use ("ethicist") must be in the figure's
         # sentence, like a name.
-        names += [t for t in aspects if not _known((alternatives or {}).get(t) or frozenset({t}), vocab)
-                  and not t[:1].isdigit()]
+        names += [t for t in aspects if not _known(alternatives[t], vocab) and not t[:1].isdigit()]
     best, reason, eligible = None, "off-topic", []
     for unit in units:
         if unit.fit < MIN_FIT:

@@ -82,7 +82,7 @@ class Vocabulary:
     chunks: int
     deletes: dict
     english: frozenset  # known words that are never "corrected" (the embedder's whole-word pieces)
-    lexicon: Lexicon = field(default_factory=lambda: Lexicon(frozenset(), frozenset(), frozenset()))
+    lexicon: Lexicon = field(default_factory=Lexicon)  # empty: no entities known
 
     @classmethod
     def of(cls, snapshot, english: frozenset = frozenset()) -> "Vocabulary":
@@ -101,7 +101,7 @@ class Vocabulary:
     @classmethod
     def build(cls, texts: list[str], english: frozenset = frozenset(),
               lexicon: Lexicon | None = None) -> "Vocabulary":
-        lexicon = lexicon or Lexicon(frozenset(), frozenset(), frozenset())
+        lexicon = lexicon or Lexicon()
         words: Counter[str] = Counter()
         df: Counter[str] = Counter()
         for text in texts:
