@@ -16,7 +16,8 @@ import numpy as np
 
 from .chunk import split_sentences
 from .recall import Remembering, article_references, recall, with_neighbours
-from .related import RelatedTerms
+from .embed import SMALL_INPUT
+from .related import TEMPLATE, RelatedTerms
 from .retrieve import clean_query
 from .entities import Lexicon, Mention, fit
 from .rewrite import Vocabulary, content_terms, expand, numbers, rewrite_query
@@ -129,6 +130,12 @@ def gather(kb, question: str, history: list[dict]) -> Evidence:
     asked = list(lexicon.mentions(query))
     related = RelatedTerms.of(kb.snapshot, kb.embedder())
     searched = clean_query(expand(query, lexicon), kb.settings.max_query_chars)
+    unseen = related.unseen(query)[:SMALL_INPUT - 1]  # one short batch; any others are embedded alone
+    if unseen and searched and embedder.token_count(searched) <= embedder.max_tokens:
+        # The question and its new words in one encoder pass (the words' vectors find related terms).
+        vectors = embedder.encode([searched, *(TEMPLATE.format(w) for w in unseen)])
+        embedder.remember([searched], vectors[:1])
+        related.learn(unseen, vectors[1:])
     hits = recall(kb, embedder, expand(query, lexicon), asked, vocab)  # validates the query like kb.search
     query_vector = embedder.encode([searched])[0]
     named = article_references(kb, query, vocab)

@@ -91,6 +91,10 @@ class Remembering:
     def __getattr__(self, name):
         return getattr(self._embedder, name)
 
+    def remember(self, texts: list[str], vectors: np.ndarray) -> None:
+        """Vectors encoded elsewhere (in one batch with other texts) for these texts."""
+        self._memo[tuple(texts)] = vectors
+
     def encode(self, texts: list[str], **kwargs) -> np.ndarray:
         key = tuple(texts)
         if key not in self._memo:

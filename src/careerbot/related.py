@@ -78,10 +78,7 @@ class RelatedTerms:
                                                                  np.flatnonzero(row >= self.threshold)}
 
     def alternatives_of(self, question: str) -> dict[str, frozenset[str]]:
-        """Each content stem of a question → its alternatives (words not seen yet embedded in one batch)."""
-        missing = self.unseen(question)
-        if missing:
-            self.learn(missing, self._embedder.encode([TEMPLATE.format(w) for w in missing]))
+        """Each content stem of a question → its alternatives."""
         return {stem: self.alternatives(word) for stem, word in _question_words(question).items()}
 
 
