@@ -73,3 +73,23 @@ def test_a_word_the_corpus_never_uses_makes_another_entity():
     # Stopwords and modifiers in between do not count: "among substitute teachers" is about substitute teachers.
     among, = TEACHING.mentions("is a licence common among substitute teachers?")
     assert among.text == "substitute teachers"
+
+
+def test_an_acronym_of_an_acronym_and_a_word_is_one_entity_with_both_spellings():
+    # "ICU" is "intensive care unit"; "ICUN" spells "ICU nurse" with the shorter acronym inside it.
+    lexicon = Lexicon.build(
+        ["Intensive Care Unit Nurse Salaries", "Life as an ICU Nurse"], ["Intensive Care Unit Nurse", "Nurse"],
+        ["An intensive care unit (ICU) is busy. Nurses who work there, as an intensive care unit nurse (ICUN), "
+         "train long. As a nurse you rotate. The ICUN role pays well; an ICUN works nights; ICUN shifts vary."])
+    short, = lexicon.mentions("What does an ICUN earn?")
+    spelled, = lexicon.mentions("What does an ICU nurse earn?")
+    full, = lexicon.mentions("What does an intensive care unit nurse earn?")
+    assert (short.terms, short.qualifiers) == (spelled.terms, spelled.qualifiers) == (full.terms, full.qualifiers)
+    assert lexicon.terms("ICUN") == lexicon.terms("ICU nurse")
+
+
+def test_a_different_qualifier_fits_less_than_a_plain_entity():
+    lead, = NURSING.mentions("what does a lead nurse do?")
+    plain, = NURSING.mentions("what does a nurse do?")
+    other = Mention("charge nurse", lead.terms, frozenset({"charg"}))
+    assert fit(lead, [other]) < fit(lead, [plain])

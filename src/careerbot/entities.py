@@ -105,9 +105,25 @@ class Lexicon:
 
 
 @lru_cache(maxsize=64)
-def _stem_aliases(aliases: tuple[tuple[tuple[str, ...], str], ...]) -> dict[tuple[str, ...], str]:
+def _nested(aliases: tuple[tuple[tuple[str, ...], str], ...]) -> dict[str, tuple[str, ...]]:
+    """Acronyms whose expansion holds another's ("MLE": machine learning engineer, with "ML" for machine
+    learning) → that expansion written with the shorter acronym (("ml", "engineer")), so "MLE", "ML
+    engineer" and "machine learning engineer" are one entity."""
     out = {}
     for expansion, acronym in aliases:
+        folded = _fold(expansion, {e: a for e, a in aliases if len(e) < len(expansion)})
+        if folded != expansion:
+            out[acronym] = folded
+    return out
+
+
+@lru_cache(maxsize=64)
+def _stem_aliases(aliases: tuple[tuple[tuple[str, ...], str], ...]) -> dict[tuple[str, ...], str]:
+    out = {}
+    nested = _nested(aliases)
+    for expansion, acronym in aliases:
+        if acronym in nested:
+            continue
         stems = tuple(s for w in expansion for s in _stems(w))
         if len(stems) == len(expansion) and _stems(acronym):
             out[stems] = _stems(acronym)[0]
@@ -116,13 +132,20 @@ def _stem_aliases(aliases: tuple[tuple[tuple[str, ...], str], ...]) -> dict[tupl
 
 @lru_cache(maxsize=16384)  # the same passages are read on every question
 def _terms(lexicon: Lexicon, text: str) -> tuple[str, ...]:
-    return _fold(tuple(tokenize(_no_possessive(text))), lexicon._stem_aliases)
+    stems = tuple(tokenize(_no_possessive(text)))
+    nested = _nested(lexicon.aliases)
+    if nested:
+        stems = tuple(s for stem in stems for s in (
+            [x for k in nested[stem] for x in _stems(k)] if stem in nested else [stem]))
+    return _fold(stems, lexicon._stem_aliases)
 
 
 @lru_cache(maxsize=16384)
 def _mentions(lexicon: Lexicon, text: str) -> tuple[Mention, ...]:
-    words = [(m.start(), m.end(), entity_key(m.group(0))) for m in _WORD.finditer(text)]
-    aliases = dict(lexicon.aliases)
+    nested = _nested(lexicon.aliases)
+    words = [(m.start(), m.end(), k) for m in _WORD.finditer(text)
+             for k in nested.get(entity_key(m.group(0)), (entity_key(m.group(0)),))]
+    aliases = {e: a for e, a in lexicon.aliases if a not in nested}
     longest = max((len(k) for k in aliases), default=1)
     # Fold acronym expansions first, so "product manager" and "PM" are one entity.
     tokens: list[tuple[int, int, str]] = []  # (start, end, key); key "" for a stopword, which ends an entity
@@ -155,7 +178,8 @@ def _mentions(lexicon: Lexicon, text: str) -> tuple[Mention, ...]:
         span = text[tokens[k][0]:end]
         keys = [t[2] for t in tokens[k:j + 1]]
         qualifiers = {s for w in keys if w in lexicon.qualifiers for s in _stems(w)}
-        stems = set(_terms(lexicon, span)) - qualifiers
+        spelled = " ".join(keys) if any(entity_key(w) in nested for w in _WORD.findall(span)) else span
+        stems = set(_terms(lexicon, spelled)) - qualifiers
         found.append(Mention(span, frozenset(stems), frozenset(qualifiers)))
     return tuple(found)
 
@@ -173,7 +197,8 @@ def fit(asked: Mention, context: Iterable[Mention]) -> float:
         # A passage about plain "nurses" answers for "lead nurses" only in part; one about "lead nurses"
         # still speaks of nurses.
         missing = bool(asked.qualifiers - mention.qualifiers)
-        score = recall - 0.25 * extra - (0.4 if missing else 0.1 if mention.qualifiers - asked.qualifiers else 0.0)
+        # A different qualifier ("lead" given, "senior" asked) is both missing and extra.
+        score = recall - 0.25 * extra - 0.4 * missing - 0.1 * bool(mention.qualifiers - asked.qualifiers)
         best = max(best, score)
     return best
 

@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .chunk import split_sentences
-from .recall import Remembering, article_references, recall, with_neighbours
+from .recall import Remembering, previous_articles, recall, recall_within, references_of, with_neighbours
 from .embed import SMALL_INPUT
 from .related import TEMPLATE, RelatedTerms
 from .retrieve import clean_query
 from .entities import Lexicon, Mention, fit
-from .rewrite import Vocabulary, content_terms, expand, numbers, rewrite_query
+from .rewrite import Vocabulary, content_terms, earlier_questions, expand, numbers, rewrite_query
+from .lexical import STOPWORDS
 from .records import Hit
 
 MIN_FIT = 0.6  # a unit must speak about the asked role at least this well to support an answer
@@ -48,13 +49,15 @@ _MONEY_ASKED = re.compile(_MONEY_WORDS + r"|\bmoney\b|\bhow much (?:do|does|did|
 _MONEY = re.compile(r"[$€£¥]\s?\d|\d\s?[kK]\b|\b\d{1,3}(?:,\d{3})+\b|\b\d+\s?(?:dollars?|euros?|pounds?)\b|"
                     r"\b(?:USD|EUR|GBP)\b")
 # "How many years …" is answered by "several years"; "how long …" by a span of time.
-_HOW_MANY = re.compile(r"\bhow many (?:[a-z]+ )?([a-z]+)", re.I)
+_HOW_MANY = re.compile(r"\bhow many ((?:[a-z]+ )?[a-z]+)", re.I)
 _QUANTITY = r"(?:\d[\d,.]*|several|few|dozens|hundreds|thousands|millions|two|three|four|five|six|seven|eight|nine|ten)"
 _DURATION = re.compile(_QUANTITY + r"\s+(?:\w+\s+)?(?:years?|months?|weeks?|days?|hours?)\b", re.I)
 # "Which X is best / fastest?" asks for a ranking; only a unit that ranks something can answer it.
 _RANKING = re.compile(r"\bwhich\b[^?.]*\b(?:is|are)\s+(?:the\s+)?(?:best|top|\w{3,}est)\b", re.IGNORECASE)
 _RANKS = re.compile(r"\b(?:most|best|top|\w{3,}est|better|worse)\b", re.IGNORECASE)
 _PROPER = re.compile(r"(?<=[a-z,;:] )[A-Z][a-z]{2,}\b")
+# "What was the name of …", "… called?": the answer is a name, written with a capital inside a sentence.
+_NAME_ASKED = re.compile(r"\bname of\b|\b(?:called|named)\s*\?", re.I)
 
 
 @dataclass(frozen=True)
@@ -126,20 +129,36 @@ def gather(kb, question: str, history: list[dict]) -> Evidence:
     lexicon = vocab.lexicon
     query = rewrite_query(clean_query(question, kb.settings.max_query_chars), history, vocab)
     query = focused(query, kb.embedder())
+    # A question naming an article ("In 'Why I Left Nursing', how many …") is answered from it, and asks
+    # what is left once the naming words are set aside.
+    refs = references_of(kb, query, vocab)
+    if refs.scoped and content_terms(refs.rest, lexicon):
+        query = refs.rest
     embedder = Remembering(kb.embedder())  # retrieval and unit scoring share one query embedding
     asked = list(lexicon.mentions(query))
     related = RelatedTerms.of(kb.snapshot, kb.embedder())
+    # A question that names no entity or article of its own goes on with the articles of the turn before,
+    # and is read with that turn's question ("roughly what does one cost?" after "which nursing degree?").
+    earlier = earlier_questions(history, vocab)
+    kept = previous_articles(kb, embedder, earlier[0], vocab) \
+        if earlier and not (refs.scoped or refs.favoured or lexicon.mentions(question)) else frozenset()
     searched = clean_query(expand(query, lexicon), kb.settings.max_query_chars)
+    if kept:
+        contextual = clean_query(f"{searched} {earlier[0]}", kb.settings.max_query_chars)
+        searched = contextual if embedder.token_count(contextual) <= embedder.max_tokens else searched
     unseen = related.unseen(query)[:SMALL_INPUT - 1]  # one short batch; any others are embedded alone
     if unseen and searched and embedder.token_count(searched) <= embedder.max_tokens:
         # The question and its new words in one encoder pass (the words' vectors find related terms).
         vectors = embedder.encode([searched, *(TEMPLATE.format(w) for w in unseen)])
         embedder.remember([searched], vectors[:1])
         related.learn(unseen, vectors[1:])
-    hits = recall(kb, embedder, expand(query, lexicon), asked, vocab)  # validates the query like kb.search
+    scope = refs.scoped or kept
+    if scope:
+        hits = recall_within(kb, embedder, searched if kept else expand(query, lexicon), scope)
+    else:
+        hits = recall(kb, embedder, expand(query, lexicon), asked, vocab)  # validates the query like kb.search
     query_vector = embedder.encode([searched])[0]
-    named = article_references(kb, query, vocab)
-    wanted = [t for t in content_terms(query, lexicon) if t not in named.values()]
+    wanted = [t for t in content_terms(query, lexicon) if t not in refs.consumed]
     found = related.alternatives_of(query)
     entity_terms = {t for m in asked for t in m.terms | m.qualifiers}
     # Entities are matched as named ("researcher" is not "scientist"); what is asked of them may be
@@ -149,7 +168,7 @@ def gather(kb, question: str, history: list[dict]) -> Evidence:
     figure = bool(_FIGURE.search(query))
     ask = _Asked(query_vector, wanted, asked, {t: term_weight(alternatives[t], vocab) for t in wanted}, aspects,
                  set(alternatives[next(iter(aspects))]) if aspects else set(), {t for r in asked for t in r.terms},
-                 set(named), lexicon, alternatives)
+                 set(refs.scoped | refs.favoured | kept), lexicon, alternatives)
     contrast = LATE_CONTRAST if kb.snapshot.manifest.get("sentence_vectors") == "late" else 0.0
     units: list[Unit] = []
     seen: set[tuple] = set()
@@ -157,7 +176,7 @@ def gather(kb, question: str, history: list[dict]) -> Evidence:
         texts, vectors = kb.chunk_units(hit.chunk_id)
         units.extend(_score_units(ask, hit, texts, vectors, seen, contrast))
     units.sort(key=lambda u: -u.score)
-    verdict = judge(query, wanted, aspects, units, vocab, figure, set(named.values()), alternatives)
+    verdict = judge(query, wanted, aspects, units, vocab, figure, set(refs.consumed), alternatives)
     return Evidence(question, query, tuple(wanted), tuple(asked), tuple(hits), tuple(units), verdict, figure)
 
 
@@ -312,6 +331,8 @@ def judge(query: str, wanted: list[str], aspects: dict[str, float], units: list[
     required_numbers = numbers(query)
     money = figure and bool(_MONEY_ASKED.search(query))
     ranking = not figure and bool(_RANKING.search(query))
+    name_asked = bool(_NAME_ASKED.search(query))
+    asked_words = {w.lower() for w in re.findall(r"[A-Za-z]+", query)}
     names = [w for w in _PROPER.findall(query)
              if not any(vocab.known(t) or t in references for t in vocab.lexicon.terms(w))]
     if figure:
@@ -327,7 +348,9 @@ def judge(query: str, wanted: list[str], aspects: dict[str, float], units: list[
                   "ranking" if ranking and not _RANKS.search(unit.text) else
                   "figure" if not _answers_quantity(query, unit.text) else
                   "numbers" if any(n not in unit.text.replace(",", "") for n in required_numbers) else
-                  "names" if any(name.lower() not in unit.text.lower() for name in names) else "")
+                  "names" if any(name.lower() not in unit.text.lower() for name in names) else
+                  "names" if name_asked and not any(w.lower() not in asked_words for w in _PROPER.findall(unit.text))
+                  else "")
         if failed:
             # Say why only about units that would otherwise answer; else the question is off-topic.
             reason = failed if unit.aspect >= 0.25 and reason == "off-topic" else reason
@@ -350,8 +373,9 @@ def _answers_quantity(query: str, text: str) -> bool:
     """'How many <things>' needs a quantity of those things in the unit; 'how long' a span of time."""
     many = _HOW_MANY.search(query)
     if many:
-        head = many.group(1).lower().rstrip("s")
-        return bool(re.search(_QUANTITY + r"\s+(?:[\w-]+\s+)?" + re.escape(head), text, re.I))
+        # "nine class hours" answers "how many class periods"; "seven of those" counts what was named.
+        words = "|".join(re.escape(w.rstrip("s")) for w in many.group(1).lower().split() if w not in STOPWORDS)
+        return bool(re.search(_QUANTITY + r"\s+(?:[\w-]+\s+)?(?:" + (words or "\\w+") + r"|of\b)", text, re.I))
     if re.search(r"\bhow long\b", query, re.I):
         return bool(_DURATION.search(text))
     return True

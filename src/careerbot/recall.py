@@ -1,6 +1,6 @@
 """Recall: the passages an answer is built from. Retrieval (careerbot.retrieve) with a deeper per-article
 cap, each hit followed by its neighbours under the same heading, per-role retrieval for comparisons, and
-the articles a question names by publisher.
+the articles a question names (references.py).
 
 Usage: hits = recall(kb, embedder, "data scientist vs lead ML engineer tools", mentions, vocab)
 """
@@ -11,7 +11,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from .retrieve import search
+from .errors import CareerbotError
+from .references import References, find_references
+from .retrieve import checked_query, search, search_within
 from .entities import Mention
 from .rewrite import Vocabulary, content_terms, terms
 from .records import Hit
@@ -29,17 +31,37 @@ def recall(kb, embedder, query: str, asked: list[Mention], vocab: Vocabulary, k:
     return hits + _per_role_hits(kb, embedder, query, asked, {h.chunk_id for h in hits}, vocab)
 
 
-def article_references(kb, query: str, vocab: Vocabulary) -> dict[str, str]:
-    """Articles the question names by their publisher or author ("the Qwak article"): source → the
-    term that named it. Those names come from the bylines and are not something to look up."""
-    named = {}
-    asked = set(terms(query))
-    for source, meta in kb.snapshot.manifest.get("files", {}).items():
-        for word in re.findall(r"\b[A-Z][\w-]{2,}", meta.get("byline") or ""):
-            term = (terms(word) or [""])[0]
-            if term in asked and word.lower() not in vocab.words:
-                named[source] = term
-    return named
+def references_of(kb, query: str, vocab: Vocabulary) -> References:
+    """The articles the question names: by title or description (answer from those) or by publisher or
+    author ("the Qwak article", from the bylines; favour those). See references.py."""
+    files = kb.snapshot.manifest.get("files", {})
+    titles = {source: meta.get("title") or "" for source, meta in files.items()}
+    bylines = {source: meta.get("byline") or "" for source, meta in files.items()}
+    return find_references(query, titles, bylines, vocab.words, terms)
+
+
+PREVIOUS_MARGIN = 0.8  # an earlier turn's articles: those whose best passage scores this share of the best
+
+
+def previous_articles(kb, embedder, earlier: str, vocab: Vocabulary) -> frozenset[str]:
+    """The articles an earlier question was about: the ones it names, else those retrieval ranks at the
+    top for it. Usage: previous_articles(kb, embedder, "What does a nurse earn?", vocab)"""
+    named = references_of(kb, earlier, vocab)
+    if named.scoped or named.favoured:
+        return named.scoped | named.favoured
+    try:
+        hits = search(kb.snapshot, embedder, earlier, kb.settings, k=5)
+    except CareerbotError:
+        return frozenset()  # an earlier turn that was no question names no article
+    top = max((h.score for h in hits), default=0.0)
+    return frozenset(h.source for h in hits if top > 0 and h.score >= PREVIOUS_MARGIN * top)
+
+
+def recall_within(kb, embedder, query: str, sources: frozenset[str], k: int = ANSWER_K) -> list[Hit]:
+    """Hits for an answer from the named articles only (validates the query like kb.search)."""
+    query = checked_query(query, embedder, kb.settings)
+    vector = embedder.encode([query])[0]
+    return search_within(kb.snapshot, vector, query, kb.settings, sources, max(k, kb.settings.k))
 
 
 def _per_role_hits(kb, embedder, query: str, asked: list[Mention], have: set[str], vocab: Vocabulary) -> list[Hit]:

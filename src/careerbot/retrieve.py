@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -166,14 +167,38 @@ def search(snapshot: Snapshot, embedder, query: str, settings, k: int | None = N
     mode = mode or settings.retrieval
     if mode not in ("dense", "bm25", "hybrid"):
         raise InvalidArgument(f"mode must be dense, bm25 or hybrid, not {mode!r}")
-    query = clean_query(query, settings.max_query_chars)
-    if embedder.token_count(query) > embedder.max_tokens:
-        raise QueryTooLong(f"the question is longer than the model reads ({embedder.max_tokens} word "
-                           "pieces); shorten it")
+    query = checked_query(query, embedder, settings)
     keyword = None if mode == "dense" else _KEYWORD_WORKER.submit(
         snapshot.keyword.top, tokenize(query), candidate_count(settings, k))
     vector = embedder.encode([query])[0]
     chosen = ranked(snapshot, vector, query, settings, k, mode, keyword.result() if keyword else None)
+    return hits_of(snapshot, chosen, vector, settings)
+
+
+def checked_query(query: str, embedder, settings) -> str:
+    """The cleaned query, or EmptyQuery / QueryTooLong (longer than the model reads)."""
+    query = clean_query(query, settings.max_query_chars)
+    if embedder.token_count(query) > embedder.max_tokens:
+        raise QueryTooLong(f"the question is longer than the model reads ({embedder.max_tokens} word "
+                           "pieces); shorten it")
+    return query
+
+
+def search_within(snapshot: Snapshot, vector: np.ndarray, query: str, settings, sources: Collection[str],
+                  k: int) -> list[Hit]:
+    """Hybrid hits from the named articles only, scored exactly over all their chunks (an article is a few
+    dozen chunks). Usage: search_within(snapshot, embedder.encode([q])[0], q, settings, {"a.md"}, 10)"""
+    ids = np.array([i for i, source in enumerate(snapshot.sources) if source in sources], dtype=np.int64)
+    if not len(ids):
+        return []
+    dense = {int(i): float(s) for i, s in zip(ids, snapshot.faiss_index.reconstruct_batch(ids) @ vector)}
+    lexical = snapshot.keyword.scores(tokenize(query))[ids]
+    keyword = {int(i): float(s) for i, s in zip(ids, lexical) if s > 0}
+    return hits_of(snapshot, convex_fuse(dense, keyword, settings.alpha)[:k], vector, settings)
+
+
+def hits_of(snapshot: Snapshot, chosen: list[tuple[int, float]], vector: np.ndarray, settings) -> list[Hit]:
+    """Hit records for ranked (chunk id, score) pairs; Hit.similarity is the query–passage cosine."""
     if not chosen:
         return []
     ids = np.array([doc for doc, _ in chosen], dtype=np.int64)

@@ -178,24 +178,31 @@ def strip_markup(text: str) -> str:
     return stripped or text
 
 
+def earlier_questions(history: list[dict], vocab: Vocabulary) -> list[str]:
+    """The user's earlier turns, latest first, cleaned like a question."""
+    return [correct_typos(strip_markup(m.get("content") or ""), vocab) for m in reversed(history or [])
+            if isinstance(m, dict) and m.get("role") == "user" and isinstance(m.get("content"), str)]
+
+
+def is_follow_up(query: str) -> bool:
+    """Reads as continuing a conversation: starts with "and"/"ok"/"what about", has a pronoun, or is short."""
+    return bool(FOLLOW_UP_START.match(query) or PRONOUN.search(query)) or len(query.split()) <= 4
+
+
 def rewrite_query(question: str, history: list[dict], vocab: Vocabulary) -> str:
     """The retrieval query: typos repaired, and a follow-up resolved against the conversation.
 
     Usage: rewrite_query("what about the researchers?", [{"role": "user", "content": "ML engineer pay?"}, ...], v)
     """
     query = correct_typos(strip_markup(question), vocab)
-    earlier = [correct_typos(strip_markup(m.get("content") or ""), vocab) for m in reversed(history or [])
-               if isinstance(m, dict) and m.get("role") == "user" and isinstance(m.get("content"), str)]
-    if not earlier:
+    earlier = earlier_questions(history, vocab)
+    if not earlier or not is_follow_up(query):
         return query
     lexicon = vocab.lexicon
     asked = lexicon.mentions(query)
     qualifier = _qualifier(query, lexicon)
     topic = [t for t in content_terms(_without_mentions(query, lexicon))
              if t not in FOLLOW_UP_FILLER and t not in (qualifier or ())]
-    follow_up = bool(FOLLOW_UP_START.match(query) or PRONOUN.search(query)) or len(query.split()) <= 4
-    if not follow_up:
-        return query
     if asked and not topic:
         # "what about the researchers?": the previous question, asked about the new entity.
         previous = next((q for q in earlier if content_terms(_without_mentions(q, lexicon))), None)
