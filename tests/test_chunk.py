@@ -81,3 +81,20 @@ def test_sentence_and_unit_splitting():
         "She holds a Ph.D. in CS.", "It took Dec. 6 days!", "Next?"]
     assert split_units("Skills include:\n- Python\n- SQL\nThat is all. Really.") == [
         "Skills include:", "- Python", "- SQL", "That is all.", "Really."]
+
+
+@pytest.mark.parametrize("chunker", [Chunker(max_tokens=24, overlap=4),
+                                     Chunker(max_tokens=160, overlap=8, fits=lambda text: len(text) <= 180)])
+def test_an_oversized_sentence_is_cut_into_the_longest_word_runs_that_fit(chunker):
+    from careerbot.chunk import _fits, _hard_split
+
+    words = [f"{word}{i}" for i in range(400) for word in ("résumé", "ok", "de-risking", "$120,000")][:700]
+    prefix = "Title › Section\n\n"
+    pieces = _hard_split(" ".join(words), chunker, prefix)
+    assert " ".join(pieces).split() == words  # nothing dropped, nothing reordered
+    cut = 0
+    for piece in pieces:
+        assert _fits(piece, chunker, prefix)
+        cut += len(piece.split())
+        if cut < len(words):  # one more word would not have fitted: each piece is as long as it can be
+            assert not _fits(f"{piece} {words[cut]}", chunker, prefix)

@@ -12,7 +12,7 @@ from careerbot.corpus import list_corpus
 from careerbot.errors import UnsupportedFile
 from careerbot.ingest import decode_bytes, fingerprints, parse_file, parse_text, read_page, repair_mojibake, site_chrome
 from careerbot.ingest.blocks import LIST, PARA, Block
-from careerbot.ingest.furniture import drop_furniture
+from careerbot.ingest.furniture import drop_furniture, link_host, own_site, promotions
 from careerbot.ingest.htmlfrag import html_fragment_text
 from careerbot.ingest.markdown import split_front_matter, table_row
 
@@ -173,6 +173,46 @@ def test_link_lists_and_cross_links_go_but_real_lists_stay():
               Block(PARA, PROSE.replace("Nurses", "Paramedics"))]
     kept = [b.plain for b in drop_furniture(blocks)]
     assert kept == [PROSE, "Charting\nMedication", PROSE.replace("Nurses", "Paramedics")]
+
+
+def test_promotion_boxes_go_but_quotations_and_advice_boxes_stay():
+    """A callout whose links all lead to the page's own site (front matter url) is the publisher's offer, and
+    so is a paragraph linking only to what it offers; a quotation, an advice box linking elsewhere and a body
+    paragraph with an own-site link are the article."""
+    text = body(parse_file(PAGES / "nurse_night_shift_guide.md", PAGES))
+    assert "Join the CarePath New Nurse Residency" not in text
+    assert "is open to nurses in their first year" not in text  # links only to the promoted page
+    for kept in ("Our salary guide breaks the differential down", "Tip: Keep a small notebook",
+                 "I slept through my alarm twice", "Most new graduate nurses start on night shifts",
+                 "After one or two years most nurses can bid for day shifts"):
+        assert kept in text, kept
+
+
+def test_html_promotion_boxes_go_by_the_canonical_site():
+    article = parse_file(PAGES / "teacher_certification_paths.html", PAGES)
+    text = body(article)
+    assert "Alternative Certification Bootcamp" not in text  # blockquote linking to the canonical host
+    assert "The semester of student teaching was the hardest" in text  # a quotation linking elsewhere
+    assert "Alternative programs let career changers teach" in text
+    assert "Whichever path you take" in text
+
+
+def test_own_site_from_metadata_else_from_where_most_links_lead():
+    def para(*links: str) -> Block:
+        return Block(PARA, PROSE, links=links)
+
+    assert link_host("https://www.school.example/a") == "school.example" and link_host("../b.html") == ""
+    assert link_host("#fn1") is None and link_host("mailto:head@school.example") is None
+    assert own_site([para("https://a.example/x")], "https://www.school.example/p") == "school.example"
+    # Without metadata: the host of at least half of the links to other sites, two links at least.
+    assert own_site([para("https://school.example/1", "https://b.example/"), para("https://school.example/2")]) \
+        == "school.example"
+    assert own_site([para("https://school.example/1", "https://b.example/", "https://c.example/")]) is None
+    assert own_site([para("https://school.example/1")]) is None
+    # Relative links are the page's own site whatever the host; in-page anchors are no links to a page.
+    boxes = [Block(PARA, PROSE, quote=1, links=("/courses/",)), Block(PARA, PROSE, quote=2, links=("#fn1",)),
+             Block(PARA, PROSE, quote=3)]
+    assert promotions(boxes) == {0}
 
 
 def test_site_chrome_is_what_repeats_across_articles():

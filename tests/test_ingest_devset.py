@@ -70,8 +70,9 @@ def test_body_is_kept_and_furniture_dropped(scorer, annotations, indexed):
         leaked += sum(found(s) for s in record["drop"])
         total_drop += len(record["drop"])
     assert kept / total_keep >= 0.97, f"kept {kept}/{total_keep} body lines"
-    # Measured 7/94 (7.4%); the target is 3% (docs/ingest.md lists what still leaks and why).
-    assert leaked / total_drop <= 0.10, f"{leaked}/{total_drop} furniture lines indexed"
+    # Measured 2/94 (2.1%) since promotion boxes go (7/94 before); the target is 3%. docs/ingest.md lists
+    # the two that still leak and why.
+    assert leaked / total_drop <= 0.03, f"{leaked}/{total_drop} furniture lines indexed"
 
 
 def test_titles_and_dates(scorer, annotations, indexed):

@@ -120,7 +120,7 @@ def _join(units: list[str]) -> str:
     for unit in units:
         if not out:
             out = unit
-        elif unit.startswith("- ") or out.endswith(":") or out.split("\n")[-1].startswith("- "):
+        elif unit.startswith("- ") or out.endswith(":") or out.startswith("- ", out.rfind("\n") + 1):
             out += "\n" + unit
         else:
             out += " " + unit
@@ -185,12 +185,19 @@ def _hard_split(unit: str, chunker: Chunker, prefix: str) -> list[str]:
         return [unit]
     words = unit.split()
     pieces: list[str] = []
-    current: list[str] = []
-    for word in words:
-        if current and not _fits(" ".join(current + [word]), chunker, prefix):
-            pieces.append(" ".join(current))
-            current = []
-        current.append(word)
-    if current:
-        pieces.append(" ".join(current))
+    start = 0
+    while start < len(words):
+        # The longest run of words from `start` that fits, and at least one word. Fitting only gets harder
+        # as words are added (each adds tokens), so a binary search finds the run that adding words one by
+        # one would, in a few counts instead of one per word; each word is at least one token, so no run
+        # over max_tokens words fits.
+        low, high = 1, min(len(words) - start, chunker.max_tokens)
+        while low < high:
+            middle = (low + high + 1) // 2
+            if _fits(" ".join(words[start:start + middle]), chunker, prefix):
+                low = middle
+            else:
+                high = middle - 1
+        pieces.append(" ".join(words[start:start + low]))
+        start += low
     return pieces

@@ -60,13 +60,13 @@ def page_from_text(text: str, source: str, fmt: str | None = None) -> Page:
         from .html import read_html
 
         meta, blocks = read_html(text, source)
-        return _page(source, blocks, meta.get("title"), meta.get("date"), meta.get("author"))
+        return _page(source, blocks, meta.get("title"), meta.get("date"), meta.get("author"), meta.get("url"))
     if fmt == "md":
-        from .markdown import AUTHOR_KEYS, DATE_KEYS, TITLE_KEYS, first_of, read_markdown
+        from .markdown import AUTHOR_KEYS, DATE_KEYS, TITLE_KEYS, URL_KEYS, first_of, read_markdown
 
         front, blocks = read_markdown(text)
         return _page(source, blocks, first_of(front, TITLE_KEYS), first_of(front, DATE_KEYS),
-                     first_of(front, AUTHOR_KEYS))
+                     first_of(front, AUTHOR_KEYS), first_of(front, URL_KEYS))
     from .plaintext import clean_lines, text_blocks
 
     lines = clean_lines(text)
@@ -75,7 +75,8 @@ def page_from_text(text: str, source: str, fmt: str | None = None) -> Page:
     return replace(page, byline=find_byline(head[:15], page.title))
 
 
-def _page(source: str, blocks: list[Block], title: str | None, date: str | None, author: str | None) -> Page:
+def _page(source: str, blocks: list[Block], title: str | None, date: str | None, author: str | None,
+          url: str | None = None) -> Page:
     """Settle title and date from metadata or the page itself; the title line and what precedes it on a
     page without metadata (site name, menus) are not article blocks."""
     # The first paragraph of running prose: the title is above it, the body starts there.
@@ -99,13 +100,13 @@ def _page(source: str, blocks: list[Block], title: str | None, date: str | None,
     # Extractors return "Name · Date" or "Name | Site" for an author; the name is the first part.
     author = re.split(r"\s+[·|•]\s+|\s+-\s+", author)[0].strip() if author else None
     return Page(source, tuple(blocks), " ".join(title.split()), title_from,
-                date or printed, author or None)
+                date or printed, author or None, url or None)
 
 
 def to_article(page: Page, chrome: frozenset[str] = frozenset()) -> Article:
     """Drop the page's furniture and build the article's section tree. Raises UnsupportedFile when no
     article text is left."""
-    blocks = drop_furniture(list(page.blocks), chrome, page.byline)
+    blocks = drop_furniture(list(page.blocks), chrome, page.byline, page.url)
     if blocks and blocks[0].kind == HEADING and same_heading(blocks[0].text, page.title):
         blocks = blocks[1:]  # the title line, once what stood above it is gone
     sections = build_sections(blocks)

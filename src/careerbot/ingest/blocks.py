@@ -16,7 +16,9 @@ class Block:
     """One block of a page: a heading (with its level), a paragraph, a list (or table rows), or an image.
 
     `link_chars` counts the characters of the text that sit inside links (per item for lists): navigation,
-    related-links lists and cross-links are mostly link text, prose is not.
+    related-links lists and cross-links are mostly link text, prose is not. `links` are the addresses the
+    block links to. `quote` numbers the blockquote the block sits in (1, 2, … on the page; 0 outside any):
+    a quotation or a callout box set apart from the text, which is where pages put their promotions.
     """
 
     kind: str
@@ -25,6 +27,8 @@ class Block:
     level: int = 0  # heading level 1–6 as marked up; inferred for plain text
     link_chars: int = 0
     item_link_chars: tuple[int, ...] = ()
+    links: tuple[str, ...] = ()
+    quote: int = 0
 
     @property
     def plain(self) -> str:
@@ -44,7 +48,8 @@ class Page:
     """A parsed file before furniture removal: blocks in reading order and what the page says of itself.
 
     `title_from` says where the title came from: "metadata" (front matter, <title>, og:title), "heading"
-    (a heading or title-like line of the page), or "file name" when the page shows none.
+    (a heading or title-like line of the page), or "file name" when the page shows none. `url` is the
+    page's own address where its metadata gives one (canonical link, og:url, front matter).
     """
 
     source: str
@@ -53,6 +58,7 @@ class Page:
     title_from: str
     date: str | None = None
     byline: str | None = None
+    url: str | None = None
 
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")

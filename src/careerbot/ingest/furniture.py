@@ -5,6 +5,8 @@ Evidence, each checked on the development set (docs/ingest.md):
 - link lists and cross-links: lists whose every item is mostly link text (menus, tables of contents,
   related posts), short paragraphs that are mostly a link ("Learn more: …");
 - captions: a short non-sentence line right after an image; legal lines (©);
+- the publisher's promotions: a callout box (blockquote) whose every link leads to the page's own site,
+  and a paragraph whose every link leads to a page such a box promotes;
 - the page around the body: before the first and after the last paragraph of running prose, blocks that
   jusText would call short or bad (little text, few stopwords: menus, tags, reading times, share and
   comment boxes, bylines, job-ad teasers).
@@ -19,6 +21,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from .blocks import HEADING, IMAGE, LIST, PARA, Block, stopword_density, without_urls
 from .title import find_date
@@ -114,14 +117,70 @@ def _is_lead_in(block: Block) -> bool:
     return block.kind == PARA and block.text.rstrip().endswith(":")
 
 
+def link_host(href: str) -> str | None:
+    """The site a link leads to, without 'www.'; '' for a relative address (a page of the same site); None
+    for an in-page anchor ('#…') or a non-web link (mailto:, tel:, javascript:)."""
+    href = href.strip()
+    if not href or href.startswith("#"):
+        return None
+    parts = urlsplit(href)
+    if parts.scheme and parts.scheme.lower() not in ("http", "https"):
+        return None
+    host = (parts.hostname or "").lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def own_site(blocks: Iterable[Block], url: str | None = None) -> str | None:
+    """The page's own site: the host of its address where the metadata gives one, else the host that at
+    least half of its links to other sites lead to (two links at least; one link is no evidence)."""
+    if url and (host := link_host(url)):
+        return host
+    hosts = Counter(h for block in blocks for h in map(link_host, block.links) if h)
+    if not hosts:
+        return None
+    host, n = hosts.most_common(1)[0]
+    return host if n >= 2 and 2 * n >= sum(hosts.values()) else None
+
+
+def _is_own(href: str, site: str | None) -> bool:
+    host = link_host(href)
+    return host == "" or (bool(site) and host is not None and (host == site or host.endswith("." + str(site))))
+
+
+def promotions(blocks: list[Block], url: str | None = None) -> set[int]:
+    """Indexes of the blocks that promote the publisher: every block of a callout box (a blockquote) whose
+    links all lead to the page's own site, and each paragraph outside a box whose links all lead to pages
+    such a box promotes. A quotation links to its source elsewhere, an advice box to the tool it names;
+    the publisher's own offer links home."""
+    site = own_site(blocks, url)
+    boxes: dict[int, list[int]] = {}
+    for i, block in enumerate(blocks):
+        if block.quote:
+            boxes.setdefault(block.quote, []).append(i)
+    dropped: set[int] = set()
+    promoted: set[str] = set()
+    for members in boxes.values():
+        links = [h for i in members for h in blocks[i].links if link_host(h) is not None]
+        if links and all(_is_own(h, site) for h in links):
+            dropped.update(members)
+            promoted.update(links)
+    for i, block in enumerate(blocks):
+        links = [h for h in block.links if link_host(h) is not None]
+        if not block.quote and block.kind == PARA and links and all(h in promoted for h in links):
+            dropped.add(i)
+    return dropped
+
+
 def drop_furniture(blocks: list[Block], chrome: frozenset[str] = frozenset(),
-                   author: str | None = None) -> list[Block]:
-    """The article's own blocks, in order. `author`: the byline's name, whose bio closes many pages."""
+                   author: str | None = None, url: str | None = None) -> list[Block]:
+    """The article's own blocks, in order. `author`: the byline's name, whose bio closes many pages; `url`:
+    the page's own address, where known (for its promotions)."""
     kept: list[Block] = []
     previous: Block | None = None
-    for block in blocks:
+    promoted = promotions(blocks, url)
+    for i, block in enumerate(blocks):
         drop = False
-        if block.kind == IMAGE:
+        if i in promoted or block.kind == IMAGE:
             drop = True
         elif block.kind != HEADING:
             drop = (_is_chrome(block, chrome) or is_link_list(block) or is_cross_link(block)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import re
 from functools import lru_cache
+from typing import NamedTuple
 
 from .blocks import HEADING, IMAGE, LIST, PARA, Block
 from .htmlfrag import html_fragment_text
@@ -22,6 +23,8 @@ _TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{:[^{}\n]*\}", re.DOTALL)
 _INLINE_TAG = re.compile(r"<(/?)\s*([A-Za-z][\w-]*)")
 _HIDDEN = {"script", "style", "noscript", "template"}
 TITLE_KEYS = ("title", "headline", "name")
+# The page's own address (static-site generators and exporters write one of these).
+URL_KEYS = ("canonical", "canonical_url", "canonicalurl", "url", "permalink", "link")
 DATE_KEYS = ("date", "published", "pubdate", "publishdate", "created", "date_published")
 AUTHOR_KEYS = ("author", "authors", "byline")
 
@@ -50,7 +53,9 @@ def split_front_matter(text: str) -> tuple[dict[str, str], str]:
 def _load_yaml(raw: str):
     import yaml
 
-    return yaml.load(raw, Loader=yaml.BaseLoader)  # BaseLoader: every scalar stays the string as written
+    # BaseLoader: every scalar stays the string as written; libyaml's when PyYAML was built with it (the
+    # same documents and errors, without the pure-Python scanner that otherwise costs as much as the body).
+    return yaml.load(raw, Loader=getattr(yaml, "CBaseLoader", yaml.BaseLoader))
 
 
 def _load_toml(raw: str):
@@ -92,48 +97,59 @@ def read_markdown(text: str) -> tuple[dict[str, str], list[Block]]:
 
 
 def markdown_blocks(body: str) -> list[Block]:
-    """The blocks of a Markdown body, in reading order."""
+    """The blocks of a Markdown body, in reading order; a block inside a blockquote carries its number."""
     tokens = _parser().parse(body)
     blocks: list[Block] = []
+    depth = boxes = quoted = 0
     i = 0
     while i < len(tokens):
         tok = tokens[i]
-        if tok.type == "heading_open":
-            text, _, _ = _inline(tokens[i + 1])
+        if tok.type == "blockquote_open":
+            depth += 1
+            if depth == 1:  # a nested blockquote belongs to the box around it
+                boxes += 1
+                quoted = boxes
+        elif tok.type == "blockquote_close":
+            depth = max(0, depth - 1)
+            quoted = quoted if depth else 0
+        elif tok.type == "heading_open":
+            text = _inline(tokens[i + 1]).text
             if text:
-                blocks.append(Block(HEADING, text, level=int(tok.tag[1])))
+                blocks.append(Block(HEADING, text, level=int(tok.tag[1]), quote=quoted))
             i += 3
             continue
         elif tok.type == "paragraph_open":
-            text, links, images = _inline(tokens[i + 1])
-            if text:
-                blocks.append(Block(PARA, text, link_chars=links))
-            elif images:
+            inline = _inline(tokens[i + 1])
+            if inline.text:
+                blocks.append(Block(PARA, inline.text, link_chars=inline.link_chars, links=inline.links,
+                                    quote=quoted))
+            elif inline.images:
                 blocks.append(Block(IMAGE))
             i += 3
             continue
         elif tok.type in ("bullet_list_open", "ordered_list_open"):
             end = _closing(tokens, i)
-            items, item_links = _list_items(tokens[i + 1:end])
+            items, item_links, links = _list_items(tokens[i + 1:end])
             if items:
-                blocks.append(Block(LIST, items=tuple(items), item_link_chars=tuple(item_links)))
+                blocks.append(Block(LIST, items=tuple(items), item_link_chars=tuple(item_links), links=links,
+                                    quote=quoted))
             i = end + 1
             continue
         elif tok.type == "table_open":
             end = _closing(tokens, i)
             rows = _table_rows(tokens[i + 1:end])
             if rows:
-                blocks.append(Block(LIST, items=tuple(rows), item_link_chars=(0,) * len(rows)))
+                blocks.append(Block(LIST, items=tuple(rows), item_link_chars=(0,) * len(rows), quote=quoted))
             i = end + 1
             continue
         elif tok.type == "html_block":
             text = _clean(html_fragment_text(tok.content))
             if text:
-                blocks.append(Block(PARA, text))
+                blocks.append(Block(PARA, text, quote=quoted))
         elif tok.type in ("fence", "code_block"):
             text = " ".join(tok.content.split())
             if text:
-                blocks.append(Block(PARA, text))
+                blocks.append(Block(PARA, text, quote=quoted))
         i += 1
     return blocks
 
@@ -148,9 +164,17 @@ def _closing(tokens, start: int) -> int:
     return len(tokens) - 1
 
 
-def _inline(token) -> tuple[str, int, int]:
-    """Plain text of an inline token, the characters of it inside links, and how many images it holds."""
+class _Inline(NamedTuple):
+    text: str
+    link_chars: int  # characters of the text inside links
+    images: int
+    links: tuple[str, ...]  # link addresses
+
+
+def _inline(token) -> _Inline:
+    """Plain text of an inline token, the characters of it inside links, its images and link addresses."""
     parts: list[str] = []
+    hrefs: list[str] = []
     link_depth = link_chars = images = hidden = 0
     for child in token.children or ():
         kind = child.type
@@ -165,6 +189,7 @@ def _inline(token) -> tuple[str, int, int]:
             continue
         if kind == "link_open":
             link_depth += 1
+            hrefs.append(str(child.attrs.get("href") or ""))
         elif kind == "link_close":
             link_depth = max(0, link_depth - 1)
         elif kind == "image":
@@ -175,7 +200,7 @@ def _inline(token) -> tuple[str, int, int]:
                 link_chars += len(child.content.strip())
         elif kind in ("softbreak", "hardbreak"):
             parts.append(" ")
-    return _clean("".join(parts)), link_chars, images
+    return _Inline(_clean("".join(parts)), link_chars, images, tuple(hrefs))
 
 
 def _clean(text: str) -> str:
@@ -183,15 +208,18 @@ def _clean(text: str) -> str:
     return re.sub(r"\s+([.,;:!?])(?=\s|$)", r"\1", " ".join(_TEMPLATE.sub(" ", text).split()))
 
 
-def _list_items(tokens) -> tuple[list[str], list[int]]:
-    """Items of a (possibly nested) list, flattened in reading order; each item's own text only."""
+def _list_items(tokens) -> tuple[list[str], list[int], tuple[str, ...]]:
+    """Items of a (possibly nested) list, flattened in reading order (each item's own text only), the
+    link characters of each, and the list's link addresses."""
     items: list[str] = []
     links: list[int] = []
+    hrefs: list[str] = []
     for j, tok in enumerate(tokens):
         if tok.type == "inline" and j > 0 and tokens[j - 1].type in ("paragraph_open",):
-            text, link_chars, _ = _inline(tok)
+            text, link_chars, _, item_hrefs = _inline(tok)
             if not text:
                 continue
+            hrefs.extend(item_hrefs)
             # The first paragraph of an item starts it; later paragraphs of the same item continue it.
             opener = tokens[j - 2].type if j >= 2 else ""
             if opener == "list_item_open" or not items:
@@ -205,7 +233,7 @@ def _list_items(tokens) -> tuple[list[str], list[int]]:
             if text:
                 items.append(text)
                 links.append(0)
-    return items, links
+    return items, links, tuple(hrefs)
 
 
 def _table_rows(tokens) -> list[str]:
@@ -222,7 +250,7 @@ def _table_rows(tokens) -> list[str]:
         elif tok.type == "tr_open":
             row = []
         elif tok.type == "inline":
-            row.append(_inline(tok)[0])
+            row.append(_inline(tok).text)
         elif tok.type == "tr_close":
             if in_head:
                 header = row
