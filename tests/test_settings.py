@@ -46,6 +46,8 @@ def test_every_bad_value_is_one_line_naming_the_setting_what_it_takes_and_the_va
 def test_cross_field_and_url_checks_and_misspelt_settings():
     with pytest.raises(InvalidArgument, match=r"chunk_overlap must be below half of chunk_tokens \(64\), not 40"):
         Settings(chunk_tokens=64, chunk_overlap=40)
+    with pytest.raises(InvalidArgument, match=r"chunk_overlap must be below half of chunk_tokens \(40\), not 32"):
+        Settings(chunk_tokens=40)  # the default overlap is checked against a given chunk size too
     with pytest.raises(InvalidArgument, match="store must be a postgresql://.* not 'mysql://db'"):
         Settings.from_env({"CAREERBOT_STORE": "mysql://db"})
     with pytest.raises(InvalidArgument, match="'chunk_token' is not a setting; the settings are corpus_dir"):

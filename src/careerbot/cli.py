@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_dirs(parser: argparse.ArgumentParser, corpus: bool = True) -> None:
-    for flag in ("corpus", "index", "store")[0 if corpus else 1:]:
+    for flag in ("corpus", "index", "store") if corpus else ("index", "store"):
         _setting(parser, flag)
 
 
@@ -115,6 +115,8 @@ def _setting(parser: argparse.ArgumentParser, flag: str, more: str = "", **optio
     text = f"{field.description}{'; ' + more if more else ''} (default {default}, or ${ENV_PREFIX}{name.upper()})"
     if field.annotation in (int, float):
         options.setdefault("type", field.annotation)
+    if not choices(name):
+        options.setdefault("metavar", flag.upper())  # --index INDEX, not the field's name
     parser.add_argument(f"--{flag}", dest=name, default=None, choices=choices(name) or None,
                         help=text.replace("%", "%%"), **options)
 

