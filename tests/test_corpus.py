@@ -5,7 +5,8 @@ import os
 import time
 
 from careerbot import KnowledgeBase
-from careerbot.corpus import RACY_NS, file_hash, scan_corpus
+from careerbot.corpus import RACY_NS, scan_corpus
+from careerbot.files import sha256_file
 
 
 def _corpus(tmp_path):
@@ -24,7 +25,7 @@ def test_a_first_scan_hashes_every_supported_file(tmp_path):
     corpus = _corpus(tmp_path)
     scan = scan_corpus(corpus)
     assert [f.source for f in scan.files] == ["a.txt", os.path.join("sub", "b.md")]
-    assert scan.reread == 2 and scan.hashes()["a.txt"] == file_hash(corpus / "a.txt")
+    assert scan.reread == 2 and scan.hashes()["a.txt"] == sha256_file(corpus / "a.txt")
 
 
 def test_unchanged_size_and_mtime_are_trusted_without_reading(tmp_path):
@@ -46,7 +47,7 @@ def test_a_changed_mtime_or_size_is_read_again(tmp_path):
     (corpus / "sub" / "b.md").write_text("# Beta\n\nSecond article, longer now.\n", encoding="utf-8")
     again = scan_corpus(corpus, known, first.scanned_ns)
     assert again.reread == 2
-    assert again.hashes() == {f: file_hash(corpus / f) for f in again.hashes()}
+    assert again.hashes() == {f: sha256_file(corpus / f) for f in again.hashes()}
 
 
 def test_a_file_written_just_before_the_last_scan_is_not_trusted(tmp_path):
@@ -59,7 +60,7 @@ def test_a_file_written_just_before_the_last_scan_is_not_trusted(tmp_path):
         os.utime(path, ns=(recent, recent))
         known["a.txt"]["mtime_ns"] = recent
     again = scan_corpus(corpus, known, first.scanned_ns)
-    assert again.reread == 1 and again.hashes()["a.txt"] == file_hash(corpus / "a.txt")
+    assert again.reread == 1 and again.hashes()["a.txt"] == sha256_file(corpus / "a.txt")
 
 
 def test_update_finds_a_same_size_edit_made_right_after_the_build(writable, settings):

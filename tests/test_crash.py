@@ -31,7 +31,8 @@ from careerbot import KnowledgeBase
 from careerbot.chunk import split_units
 from careerbot.embed import Embedder
 from careerbot.errors import IndexNotFound
-from careerbot.corpus import file_hash, list_corpus
+from careerbot.corpus import list_corpus
+from careerbot.files import sha256_file
 
 from conftest import CORPUS, DS_VS_LEAD, MLE_VS_LEAD, RS_VS_LEAD
 
@@ -87,7 +88,7 @@ def synthetic_article(n: int, rng: random.Random) -> str:
 
 def corpus_state(corpus: Path) -> dict[str, str]:
     root = corpus.resolve()
-    return {str(p.resolve().relative_to(root)): file_hash(p) for p in list_corpus(corpus)}
+    return {str(p.resolve().relative_to(root)): sha256_file(p) for p in list_corpus(corpus)}
 
 
 class Zygote:

@@ -245,4 +245,4 @@ def test_workers_default_to_one_per_core_and_refuse_negative_counts():
     assert Settings(concurrency=3).workers() == 3
     assert Settings.from_env({"CAREERBOT_CONCURRENCY": "1"}).workers() == 1
     with pytest.raises(InvalidArgument, match="concurrency"):
-        Settings(concurrency=-1).validated()
+        Settings(concurrency=-1)

@@ -17,7 +17,8 @@ import numpy as np
 from . import index as store
 from .errors import InvalidArgument
 from .evaluate import lines, score_run, show
-from .index import Snapshot, sha256_file
+from .files import sha256_file
+from .index import Snapshot
 from .lexical import B, K1, KeywordIndex, tokenize
 from .retrieve import clean_query, ranked
 from .records import Chunk

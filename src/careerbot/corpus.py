@@ -5,18 +5,12 @@ their recorded sha256 unread. Usage: scan = scan_corpus(Path("corpus")); scan.ha
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
-
-
-def file_hash(path: Path) -> str:
-    """sha256 of a file's bytes, used to detect new and changed articles."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+from .files import format_of, sha256_file
 
 
 # A file modified this close to the previous scan may have changed again within the same timestamp tick
@@ -68,7 +62,7 @@ def scan_corpus(root: Path, known: dict[str, dict] | None = None, known_scanned_
                 and stat.st_mtime_ns < known_scanned_ns - RACY_NS and isinstance(meta.get("sha256"), str)):
             digest = meta["sha256"]
         else:
-            digest, reread = file_hash(path), reread + 1
+            digest, reread = sha256_file(path), reread + 1
         files.append(CorpusFile(source, path, digest, stat.st_size, stat.st_mtime_ns))
     return CorpusScan(tuple(files), tuple(sorted(links_out)), scanned_ns, reread)
 
@@ -92,7 +86,7 @@ def _articles(root: Path) -> tuple[dict[str, Path], list[str]]:
             source = str(real.relative_to(root))
         else:
             real, source = path, relative
-        if path.suffix.lower() in SUPPORTED_SUFFIXES:
+        if format_of(path.name):
             found.setdefault(source, real)
     return found, links_out
 

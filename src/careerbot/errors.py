@@ -1,4 +1,5 @@
-"""Domain exceptions. Stages raise these; the CLI and UI translate them into messages and exit codes."""
+"""Domain exceptions, and how their messages list alternatives. Stages raise these; the CLI and UI translate
+them into messages and exit codes."""
 from __future__ import annotations
 
 
@@ -72,3 +73,8 @@ class StoreUnavailable(CareerbotError):
     """The index store (a PostgreSQL server) cannot be reached, or its driver is not installed."""
 
     exit_code = 10
+
+
+def alternatives(words: tuple[str, ...] | list[str]) -> str:
+    """How messages list what is allowed. Usage: alternatives(["a", "b", "c"]) == "a, b or c" """
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"

@@ -15,7 +15,6 @@ crash at any point leaves the previous version live. Usage: snapshot = read_inde
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import secrets
@@ -28,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from .errors import CorruptIndex, IndexLocked, IndexNotFound, StaleIndex
+from .files import sha256_file
 from .lexical import KeywordIndex
 from .records import Chunk
 
@@ -297,15 +297,6 @@ def _record_from_json(data: dict[str, Any]) -> ChunkRecord:
     chunk = Chunk(data["id"], data["source"], data["title"], tuple(data["section"]), data["date"],
                   int(data["position"]), data["text"])
     return ChunkRecord(chunk, tuple(data["terms"]), int(data["unit_start"]), int(data["unit_count"]))
-
-
-def sha256_file(path: Path) -> str:
-    """sha256 of a file, read in 1 MiB blocks (index artifacts and eval corpora can be large)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _fsync_file(path: Path) -> None:

@@ -8,7 +8,6 @@ Usage:
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,7 +24,7 @@ from .errors import CareerbotError, EmptyCorpus, IndexLocked, InvalidArgument, S
 from .ingest import fingerprints, read_page, site_chrome, to_article
 from .lexical import keyword_terms
 from .records import Answer, Chunk, Hit, UpdateReport
-from .settings import Settings
+from .settings import DEFAULTS, Settings
 from .store import Store, open_store
 
 log = logging.getLogger("careerbot")
@@ -78,8 +77,8 @@ class KnowledgeBase:
 
     # ----- construction -------------------------------------------------------------------------
     @classmethod
-    def build(cls, corpus: str | Path = "corpus", index: str | Path = "index", settings: Settings | None = None,
-              progress: ProgressFn | None = None) -> KnowledgeBase:
+    def build(cls, corpus: str | Path = DEFAULTS.corpus_dir, index: str | Path = DEFAULTS.index_dir,
+              settings: Settings | None = None, progress: ProgressFn | None = None) -> KnowledgeBase:
         """Full (re)build of the index from corpus; returns the loaded knowledge base."""
         settings = settings or Settings.from_env()
         kb = cls(None, Path(index), settings)  # type: ignore[arg-type]
@@ -87,7 +86,7 @@ class KnowledgeBase:
         return kb
 
     @classmethod
-    def load(cls, index: str | Path = "index", settings: Settings | None = None,
+    def load(cls, index: str | Path = DEFAULTS.index_dir, settings: Settings | None = None,
              corpus: str | Path | None = None) -> KnowledgeBase:
         """Open a built index. With `corpus`, also refuse an index that the corpus has moved past."""
         settings = settings or Settings.from_env()
@@ -137,11 +136,12 @@ class KnowledgeBase:
                     raise
 
     # ----- writing ------------------------------------------------------------------------------
-    def update(self, corpus: str | Path = "corpus", progress: ProgressFn | None = None) -> UpdateReport:
+    def update(self, corpus: str | Path = DEFAULTS.corpus_dir, progress: ProgressFn | None = None) -> UpdateReport:
         """Embed only new or changed articles, drop removed ones, and swap the result in atomically."""
         return self._write(Path(corpus), reuse=self._snapshot, progress=progress)
 
-    def remove(self, source: str, corpus: str | Path = "corpus", progress: ProgressFn | None = None) -> UpdateReport:
+    def remove(self, source: str, corpus: str | Path = DEFAULTS.corpus_dir,
+               progress: ProgressFn | None = None) -> UpdateReport:
         """Delete an indexed article's file from the corpus and update the index (incremental, atomic).
         The file is set aside first and put back if the update fails. Usage: kb.remove("a.md", "corpus")"""
         corpus = Path(corpus)
@@ -265,7 +265,7 @@ class KnowledgeBase:
     def _assemble(self, kept_records, new_chunks, embedder, notify):
         """The new version's records (kept ones first, with new unit offsets) and the vectors of the new
         chunks and their sentences: only new chunks are embedded; kept ones keep their stored vectors."""
-        show = self._show_progress()
+        show = self.settings.show_progress()
         new_units = [split_units(c.text) for c in new_chunks]
         if self.settings.ray:  # the same encoder calls, on Ray actors (ray_embed.py)
             from .ray_embed import embed_on_ray
@@ -395,11 +395,6 @@ class KnowledgeBase:
         snapshot = self._snapshot
         record = snapshot.records[snapshot.by_id[chunk_id]]
         return split_units(record.chunk.text), snapshot.units_of(record)
-
-    def _show_progress(self) -> bool:
-        if self.settings.progress == "auto":
-            return sys.stderr.isatty()
-        return self.settings.progress == "on"
 
 
 def _encode_distinct(embedder, texts: list[str], progress: bool) -> np.ndarray:

@@ -102,6 +102,4 @@ def _connect(ray, address: str) -> bool:
 
 
 def _plain(settings) -> dict:
-    from dataclasses import asdict
-
-    return asdict(settings)
+    return settings.model_dump()

@@ -7,7 +7,6 @@ Usage: hits = recall(kb, embedder, "data scientist vs lead ML engineer tools", m
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 import numpy as np
 
@@ -25,7 +24,7 @@ def recall(kb, embedder, query: str, asked: list[Mention], vocab: Vocabulary, k:
     """Hits for an answer (raises EmptyQuery / QueryTooLong like kb.search)."""
     # An answer often lives in one article: let up to 5 of its passages through (retrieval's default
     # diversity cap is tuned for result lists).
-    settings = replace(kb.settings, per_article_cap=max(kb.settings.per_article_cap, 5)) \
+    settings = kb.settings.with_overrides(per_article_cap=max(kb.settings.per_article_cap, 5)) \
         if kb.settings.per_article_cap else kb.settings
     hits = search(kb.snapshot, embedder, query, settings, k=max(k, kb.settings.k))
     return hits + _per_role_hits(kb, embedder, query, asked, {h.chunk_id for h in hits}, vocab)

@@ -6,6 +6,7 @@ Usage: hits = search(snapshot, embedder, "what do lead ML engineers earn?", sett
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
@@ -16,8 +17,7 @@ from .errors import EmptyQuery, InvalidArgument, QueryTooLong
 from .index import Snapshot
 from .lexical import tokenize
 from .records import Hit
-
-MAX_K = 1000
+from .settings import MAX_K, allowed, check_mode
 
 
 def clean_query(query: str, max_chars: int) -> str:
@@ -36,7 +36,7 @@ def clean_query(query: str, max_chars: int) -> str:
 
 def check_k(k: int) -> int:
     if not isinstance(k, int) or isinstance(k, bool) or k <= 0:
-        raise InvalidArgument(f"k must be a positive whole number, not {k!r}")
+        raise InvalidArgument(f"k must be {allowed('k')}, not {k!r}")
     return min(k, MAX_K)
 
 
@@ -145,8 +145,7 @@ def ranked(snapshot: Snapshot, vector: np.ndarray, query: str, settings, k: int,
 
     Usage: ranked(snapshot, embedder.encode([q])[0], q, settings, 10, "hybrid")
     """
-    if mode not in ("dense", "bm25", "hybrid"):
-        raise InvalidArgument(f"mode must be dense, bm25 or hybrid, not {mode!r}")
+    check_mode(mode)
     scored = rank_ids(snapshot, vector, query, mode, candidate_count(settings, k), settings, keyword)
     return diversify(scored, snapshot.sources, k, settings.per_article_cap)
 
@@ -155,20 +154,28 @@ def candidate_count(settings, k: int) -> int:
     return max(settings.candidates, k * 4)
 
 
-# BM25 needs only the query's words, so it runs on a second core while the encoder (one thread for a
-# query) embeds the question: at 1M chunks that hides its 7 ms; on a small index it costs ~0.1 ms.
-_KEYWORD_WORKER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="careerbot-bm25")
+_keyword_pool: ThreadPoolExecutor | None = None
+_keyword_pool_lock = threading.Lock()
+
+
+def _keyword_worker() -> ThreadPoolExecutor:
+    """The threads BM25 runs on. BM25 needs only the query's words, so it runs on a second core while the
+    encoder (one thread for a query) embeds the question: at 1M chunks that hides its 7 ms; on a small index
+    it costs ~0.1 ms. Started by the first search, not at import: importing careerbot starts no threads."""
+    global _keyword_pool
+    with _keyword_pool_lock:
+        if _keyword_pool is None:
+            _keyword_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="careerbot-bm25")
+        return _keyword_pool
 
 
 def search(snapshot: Snapshot, embedder, query: str, settings, k: int | None = None,
            mode: str | None = None) -> list[Hit]:
     """Ranked hits for a query, best first. Hit.similarity is the query–passage cosine for every mode."""
     k = check_k(settings.k if k is None else k)
-    mode = mode or settings.retrieval
-    if mode not in ("dense", "bm25", "hybrid"):
-        raise InvalidArgument(f"mode must be dense, bm25 or hybrid, not {mode!r}")
+    mode = check_mode(mode or settings.retrieval)
     query = checked_query(query, embedder, settings)
-    keyword = None if mode == "dense" else _KEYWORD_WORKER.submit(
+    keyword = None if mode == "dense" else _keyword_worker().submit(
         snapshot.keyword.top, tokenize(query), candidate_count(settings, k))
     vector = embedder.encode([query])[0]
     chosen = ranked(snapshot, vector, query, settings, k, mode, keyword.result() if keyword else None)

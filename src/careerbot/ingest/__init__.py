@@ -15,35 +15,24 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from ..corpus import SUPPORTED_SUFFIXES
 from ..errors import UnsupportedFile
+from ..files import format_of, supported_format
 from ..records import Article
+from ..settings import DEFAULTS
 from .blocks import HEADING, PARA, Block, Page
 from .furniture import GOOD, NEAR, classify, drop_furniture, fingerprints, site_chrome
 from .repair import decode_bytes, repair_mojibake
 from .sections import build_sections
 from .title import choose_title, find_byline, find_date, is_title_line, same_heading
 
-__all__ = ["SUPPORTED_SUFFIXES", "Article", "Page", "decode_bytes", "fingerprints", "parse_file", "parse_text",
+__all__ = ["Article", "Page", "decode_bytes", "fingerprints", "parse_file", "parse_text",
            "read_page", "repair_mojibake", "site_chrome", "to_article"]
 
-MARKDOWN_SUFFIXES = (".md", ".markdown")
-HTML_SUFFIXES = (".html", ".htm")
-
-
-def format_of(source: str) -> str:
-    """'txt', 'md' or 'html' from a file name."""
-    suffix = Path(source).suffix.lower()
-    return "html" if suffix in HTML_SUFFIXES else "md" if suffix in MARKDOWN_SUFFIXES else "txt"
-
-
-def read_page(path: Path, root: Path | None = None, max_bytes: int = 5_000_000) -> Page:
+def read_page(path: Path, root: Path | None = None, max_bytes: int = DEFAULTS.max_file_bytes) -> Page:
     """Read, decode, repair and parse one file into a Page. Raises UnsupportedFile with a reason a user
     can act on."""
     name = str(path.relative_to(root)) if root else path.name
-    suffix = path.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise UnsupportedFile(f"{name}: unsupported type {suffix or '(none)'}; use .txt, .md or .html")
+    supported_format(path.name, name)
     size = path.stat().st_size
     if size == 0:
         raise UnsupportedFile(f"{name}: empty file; skipped")
@@ -55,7 +44,7 @@ def read_page(path: Path, root: Path | None = None, max_bytes: int = 5_000_000) 
 
 def page_from_text(text: str, source: str, fmt: str | None = None) -> Page:
     """Parse decoded text of the given format ('txt', 'md', 'html'; by default from the file name)."""
-    fmt = fmt or format_of(source)
+    fmt = fmt or format_of(source) or "txt"
     if fmt == "html":
         from .html import read_html
 
@@ -117,7 +106,7 @@ def to_article(page: Page, chrome: frozenset[str] = frozenset()) -> Article:
     return article
 
 
-def parse_file(path: Path, root: Path | None = None, max_bytes: int = 5_000_000,
+def parse_file(path: Path, root: Path | None = None, max_bytes: int = DEFAULTS.max_file_bytes,
                chrome: frozenset[str] = frozenset()) -> Article:
     """Read and clean one article file. Raises UnsupportedFile with a reason a user can act on."""
     return to_article(read_page(path, root, max_bytes), chrome)

@@ -11,9 +11,10 @@ import tempfile
 from pathlib import Path
 
 from ..errors import UnsupportedFile
-from ..ingest import SUPPORTED_SUFFIXES, parse_file
+from ..files import NAMED_SUFFIXES, supported_format
+from ..ingest import parse_file
 
-UPLOAD_TYPES = [".txt", ".md", ".html"]
+UPLOAD_TYPES = list(NAMED_SUFFIXES)
 
 
 def safe_name(name: str) -> str:
@@ -23,8 +24,7 @@ def safe_name(name: str) -> str:
     """
     base = re.split(r"[\\/]", name)[-1]
     suffix = Path(base).suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise UnsupportedFile(f"{base or name}: unsupported type {suffix or '(none)'}; use .txt, .md or .html")
+    supported_format(base, base or name)
     stem = re.sub(r"[^A-Za-z0-9_-]+", "_", base[: -len(suffix)]).strip("_-")[:80] or "article"
     return stem + suffix
 
