@@ -177,7 +177,8 @@ def _mentions(lexicon: Lexicon, text: str) -> tuple[Mention, ...]:
             k -= 1
         span = text[tokens[k][0]:end]
         keys = [t[2] for t in tokens[k:j + 1]]
-        qualifiers = {s for w in keys if w in lexicon.qualifiers for s in _stems(w)}
+        # The head is never its own qualifier ("grad" qualifies "grad student" but is the entity in "grads").
+        qualifiers = {s for w in keys[:-1] if w in lexicon.qualifiers for s in _stems(w)}
         spelled = " ".join(keys) if any(entity_key(w) in nested for w in _WORD.findall(span)) else span
         stems = set(_terms(lexicon, spelled)) - qualifiers
         found.append(Mention(span, frozenset(stems), frozenset(qualifiers)))
