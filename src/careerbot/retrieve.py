@@ -1,22 +1,40 @@
 """Retrieve: dense (FAISS), keyword (BM25) or hybrid (weighted reciprocal rank fusion), then diversity
 and neighbour expansion so the answer stage sees whole lists and every article that answers.
 
-Usage: hits = search(snapshot, embedder, "what do lead ML engineers earn?", settings, k=5)
+Usage: hits = search(index, embedder, "what do lead ML engineers earn?", settings, k=5)
 """
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
 
 import numpy as np
 
 from .errors import EmptyQuery, InvalidArgument, QueryTooLong
-from .index import Snapshot
 from .lexical import tokenize
-from .records import Hit
+from .records import ChunkRecord, Hit
 
 MAX_K = 1000
+
+
+class Searchable(Protocol):
+    """What ranking reads from an index: careerbot.index.Index (and its Snapshot), or the PostgreSQL
+    store's snapshot, whose vectors and postings answer the same calls from the database."""
+
+    @property
+    def records(self) -> Sequence[ChunkRecord]: ...
+
+    @property
+    def faiss_index(self) -> Any: ...  # search, reconstruct_batch, ntotal
+
+    @property
+    def keyword(self) -> Any: ...  # top(tokens, n)
+
+    @property
+    def sources(self) -> Sequence[str]: ...
 
 
 def clean_query(query: str, max_chars: int) -> str:
@@ -51,7 +69,7 @@ def rrf_fuse(rankings: list[list[int]], weights: list[float], rrf_k: int) -> lis
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
-def dense_top(snapshot: Snapshot, query_vector: np.ndarray, n: int) -> list[tuple[int, float]]:
+def dense_top(snapshot: Searchable, query_vector: np.ndarray, n: int) -> list[tuple[int, float]]:
     n = min(n, snapshot.faiss_index.ntotal)
     if n <= 0:
         return []
@@ -78,7 +96,7 @@ def convex_fuse(dense: dict[int, float], keyword: dict[int, float], alpha: float
     return [(docs[i], float(fused[i])) for i in order]
 
 
-def rank_ids(snapshot: Snapshot, query_vector: np.ndarray | None, query_text: str, mode: str,
+def rank_ids(snapshot: Searchable, query_vector: np.ndarray | None, query_text: str, mode: str,
              candidates: int, settings, keyword: list[tuple[int, float]] | None = None) -> list[tuple[int, float]]:
     """Candidate (chunk id, score) pairs, best first, for one retrieval mode (`keyword`: the BM25
     candidates, when already computed)."""
@@ -103,7 +121,7 @@ def rank_ids(snapshot: Snapshot, query_vector: np.ndarray | None, query_text: st
     return convex_fuse(dense_scores, dict(keyword), settings.alpha)
 
 
-def diversify(ranked: list[tuple[int, float]], sources: list[str], k: int, cap: int) -> list[tuple[int, float]]:
+def diversify(ranked: list[tuple[int, float]], sources: Sequence[str], k: int, cap: int) -> list[tuple[int, float]]:
     """Take the best k, at most `cap` from one article, unless too few other articles qualify."""
     if cap <= 0:
         return ranked[:k]
@@ -122,7 +140,7 @@ def diversify(ranked: list[tuple[int, float]], sources: list[str], k: int, cap: 
     return chosen + deferred[: k - len(chosen)]
 
 
-def expand_text(snapshot: Snapshot, doc: int) -> str:
+def expand_text(snapshot: Searchable, doc: int) -> str:
     """A chunk's text, continued into the next chunk of the same section when it ends inside a list."""
     record = snapshot.records[doc]
     text = record.chunk.text
@@ -138,7 +156,7 @@ def expand_text(snapshot: Snapshot, doc: int) -> str:
     return text + "\n" + "\n".join(line for line in extra if line.startswith("- "))
 
 
-def ranked(snapshot: Snapshot, vector: np.ndarray, query: str, settings, k: int,
+def ranked(snapshot: Searchable, vector: np.ndarray, query: str, settings, k: int,
            mode: str, keyword: list[tuple[int, float]] | None = None) -> list[tuple[int, float]]:
     """The k best (chunk id, score) pairs for an already cleaned and embedded query, diversified.
 
@@ -159,7 +177,7 @@ def candidate_count(settings, k: int) -> int:
 _KEYWORD_WORKER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="careerbot-bm25")
 
 
-def search(snapshot: Snapshot, embedder, query: str, settings, k: int | None = None,
+def search(snapshot: Searchable, embedder, query: str, settings, k: int | None = None,
            mode: str | None = None) -> list[Hit]:
     """Ranked hits for a query, best first. Hit.similarity is the query–passage cosine for every mode."""
     k = check_k(settings.k if k is None else k)
