@@ -112,8 +112,9 @@ def test_a_saved_index_over_other_documents_is_refused(tmp_path):
 
 
 def test_an_index_over_no_documents_scores_nothing():
-    empty = KeywordIndex.build([])
-    assert empty.size == 0 and empty.top(["salary"], 5) == [] and empty.scores(["salary"]).shape == (0,)
+    empty = KeywordIndex.build([], k1=1.2)
+    assert empty.k1 == 1.2 and empty.b == B and empty.size == 0
+    assert empty.top(["salary"], 5) == [] and empty.scores(["salary"]).shape == (0,)
 
 
 def test_keyword_search_finds_circleci_in_the_tools_chunk(kb):

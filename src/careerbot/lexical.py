@@ -57,7 +57,7 @@ class KeywordIndex:
     """
 
     def __init__(self, retriever, documents: tuple[tuple[str, ...], ...]) -> None:
-        self.retriever = retriever  # None for an index over no documents (bm25s cannot index nothing)
+        self.retriever = retriever  # a bm25s.BM25, not indexed when there are no documents (it cannot index none)
         self.documents = documents
 
     @property
@@ -75,19 +75,19 @@ class KeywordIndex:
         if documents:
             # An empty token list would be dropped by some scorers; a placeholder keeps ids aligned.
             retriever.index([list(tokens) or [EMPTY] for tokens in documents], show_progress=False)
-        return cls(retriever if documents else None, documents)
+        return cls(retriever, documents)
 
     @property
     def k1(self) -> float:
-        return float(self.retriever.k1) if self.retriever is not None else K1
+        return float(self.retriever.k1)
 
     @property
     def b(self) -> float:
-        return float(self.retriever.b) if self.retriever is not None else B
+        return float(self.retriever.b)
 
     def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
         """BM25 score of every document for the query (zeros for unknown terms)."""
-        ids = [] if self.retriever is None else self.retriever.get_tokens_ids([t for t in query_tokens if t])
+        ids = self.retriever.get_tokens_ids([t for t in query_tokens if t]) if self.size else []
         if not ids:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self.retriever.get_scores_from_ids(ids), dtype=np.float32)
@@ -104,7 +104,7 @@ class KeywordIndex:
 
     def save(self, directory: Path) -> None:
         """bm25s's own files (its tokens are the chunk records', saved with them)."""
-        if self.retriever is None:
+        if not self.size:
             raise ValueError("an index over no documents cannot be saved")
         self.retriever.save(str(directory), show_progress=False)
 
