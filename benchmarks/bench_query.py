@@ -138,7 +138,7 @@ def task_scale(payload: dict) -> dict:
     import faiss
 
     from careerbot.embed import Embedder
-    from careerbot.index import ChunkRecord, Snapshot, make_faiss_index
+    from careerbot.index import ChunkRecord, Index, make_faiss_index
     from careerbot.lexical import KeywordIndex, tokenize
     from careerbot.retrieve import search
 
@@ -176,7 +176,7 @@ def task_scale(payload: dict) -> dict:
         t = time.perf_counter()
         keyword = KeywordIndex.build([list(r.terms) for r in records]) if payload.get("keyword", True) else None
         keyword_s = time.perf_counter() - t
-        snapshot = Snapshot(WORK, {}, index, records, np.zeros((0, real.shape[1]), np.float32), keyword)
+        snapshot = Index(settings, records, index, np.zeros((0, real.shape[1]), np.float32), keyword)
         mode = "hybrid" if keyword is not None else "dense"
         for q in questions[:3]:
             search(snapshot, embedder, q, settings, mode=mode)

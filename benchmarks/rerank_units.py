@@ -9,6 +9,7 @@ nDCG@10 and MRR@10 on that sample for a grid of weights. Candidates come from ca
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import sys
@@ -93,7 +94,7 @@ def main() -> None:
     for doc in docs:
         records[doc] = store.ChunkRecord(records[doc].chunk, (), start, len(units[doc]))
         start += len(units[doc])
-    snapshot.records, snapshot.unit_vectors = records, unit_vectors
+    snapshot = dataclasses.replace(snapshot, records=records, unit_vectors=unit_vectors)
     qrels = {q: data.qrels[q] for q in qids}
     for weight in (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 100.0):
         rankings = reranked_run(snapshot, texts, vecs, settings, weight)

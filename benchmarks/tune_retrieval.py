@@ -8,6 +8,7 @@ Needs the corpus embeddings cached by one `careerbot eval <folder>` run (or comp
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import time
@@ -15,7 +16,7 @@ import time
 import numpy as np
 
 from careerbot.embed import Embedder
-from careerbot.beir import beir_snapshot, corpus_vectors, load_beir, run_mode
+from careerbot.beir import beir_index, corpus_vectors, load_beir, run_mode
 from careerbot.evaluate import score_run
 from careerbot.lexical import tokenize
 from careerbot.retrieve import clean_query
@@ -60,7 +61,7 @@ def prepare(folder: str, split: str, settings: Settings, k1: float | None = None
     vectors, _, _ = corpus_vectors(embedder, full.documents(), full.corpus_sha, progress=True)
     queries = [clean_query(q, settings.max_query_chars) for q in data.queries.values()]
     kwargs = {k: v for k, v in (("k1", k1), ("b", b)) if v is not None}
-    snapshot = beir_snapshot(data, vectors, tokens, **kwargs)
+    snapshot = beir_index(data, vectors, tokens, settings, **kwargs)
     return data, tokens, vectors, queries, embedder.encode(queries), snapshot
 
 
@@ -76,7 +77,7 @@ def tune_bm25(folder: str, settings: Settings) -> list[dict]:
     dummy = np.zeros((len(tokens), 1), np.float32)
     rows = []
     for k1, b in itertools.product((0.6, 0.9, 1.2, 1.5, 2.0), (0.3, 0.4, 0.5, 0.6, 0.75, 0.9)):
-        snapshot = beir_snapshot(data, dummy, tokens, k1=k1, b=b)
+        snapshot = beir_index(data, dummy, tokens, settings, k1=k1, b=b)
         rows.append({"k1": k1, "b": b, **score(data, snapshot, queries, None, settings, "bm25")})
         print(json.dumps(rows[-1]), flush=True)
     return rows
@@ -84,8 +85,8 @@ def tune_bm25(folder: str, settings: Settings) -> list[dict]:
 
 def tune_fusion(folder: str, settings: Settings, split: str = "train") -> list[dict]:
     data, _, _, queries, qvecs, snapshot = prepare(folder, split, settings)
-    snapshot.keyword = MemoKeyword(snapshot.keyword)
-    snapshot.faiss_index = MemoFaiss(snapshot.faiss_index)
+    snapshot = dataclasses.replace(snapshot, keyword=MemoKeyword(snapshot.keyword),
+                                   faiss_index=MemoFaiss(snapshot.faiss_index))
     base = settings.with_overrides(per_article_cap=0, expand_neighbours=False)
     grid = [dict(fusion="convex", alpha=round(a, 2), candidates=c)
             for c in (50, 100, 200) for a in np.arange(0.3, 0.91, 0.05)]
@@ -103,8 +104,8 @@ def tune_fusion(folder: str, settings: Settings, split: str = "train") -> list[d
 def tune_candidates(folder: str, settings: Settings) -> list[dict]:
     """Candidates per retriever in the product's regime (top 10 kept; Recall@100 is not defined here)."""
     data, _, _, queries, qvecs, snapshot = prepare(folder, "train", settings)
-    snapshot.keyword = MemoKeyword(snapshot.keyword)
-    snapshot.faiss_index = MemoFaiss(snapshot.faiss_index)
+    snapshot = dataclasses.replace(snapshot, keyword=MemoKeyword(snapshot.keyword),
+                                   faiss_index=MemoFaiss(snapshot.faiss_index))
     base = settings.with_overrides(per_article_cap=0, expand_neighbours=False)
     rows = []
     for candidates in (40, 50, 100, 200, 400):

@@ -52,7 +52,7 @@ def reseal(version: Path) -> None:
 
 
 KEYWORD_FILES = {"keyword": "data.csc.index.npy",  # bm25s's score matrix
-                 "keyword counts": "counts.indptr.npy"}  # the term counts updates derive it from
+                 "keyword vocabulary": "vocab.index.json"}  # its term → column map
 
 
 def keyword_file(version: Path, name: str = "keyword") -> Path:

@@ -192,6 +192,5 @@ def test_unicode_line_separators_in_passages_survive_the_chunk_store(writable, s
     snapshot = store.read_index(index)
     odd = dataclasses.replace(snapshot.records[0].chunk, text="pay\u2028per year\x85in\x1cthis survey")
     records = [dataclasses.replace(snapshot.records[0], chunk=odd), *snapshot.records[1:]]
-    store.write_index(index, snapshot.manifest, snapshot.faiss_index, records, snapshot.unit_vectors,
-                      snapshot.keyword)
+    store.write_index(index, snapshot.manifest, dataclasses.replace(snapshot, records=records))
     assert store.read_index(index).records[0].chunk.text == "pay\u2028per year\x85in\x1cthis survey"

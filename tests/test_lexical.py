@@ -73,7 +73,7 @@ def test_keyword_index_save_and_load_round_trip(tmp_path):
     docs = [tokenize(t) for t in ("lead engineer salary", "research scientist PhD", "CircleCI Jenkins")]
     index = KeywordIndex.build(docs)
     index.save(tmp_path / "kw")
-    loaded = KeywordIndex.load(tmp_path / "kw", len(docs))
+    loaded = KeywordIndex.load(tmp_path / "kw", docs)
     for query in ("salary", "PhD scientist", "circleci jenkins lead"):
         assert np.allclose(loaded.scores(tokenize(query)), index.scores(tokenize(query)))
 
@@ -103,25 +103,18 @@ def test_bm25_scores_equal_bm25s_indexing_the_same_tokens():
         np.testing.assert_allclose(ours.scores(tokenize(query)), theirs.get_scores(known), rtol=1e-5, atol=1e-6)
 
 
-def test_extending_a_saved_index_equals_building_it_from_scratch(tmp_path):
-    docs = _paragraph_tokens()
-    KeywordIndex.build(docs[:60]).save(tmp_path / "kw")
-    loaded = KeywordIndex.load(tmp_path / "kw", 60)  # counts come from disk, as in an update
-    kept = [i for i in range(60) if i % 3]  # a changed article drops some documents, in the middle too
-    extended = loaded.extended(kept, docs[60:])
-    scratch = KeywordIndex.build([docs[i] for i in kept] + docs[60:])
-    assert extended.size == scratch.size == len(kept) + len(docs) - 60
-    for query in QUERIES:
-        np.testing.assert_allclose(extended.scores(tokenize(query)), scratch.scores(tokenize(query)),
-                                   rtol=1e-5, atol=1e-7)
-    assert extended.top(tokenize("salary"), 3) == scratch.top(tokenize("salary"), 3)
+def test_a_saved_index_over_other_documents_is_refused(tmp_path):
+    docs = _paragraph_tokens()[:10]
+    KeywordIndex.build(docs).save(tmp_path / "kw")
+    assert KeywordIndex.load(tmp_path / "kw", docs).size == 10
+    with pytest.raises(ValueError, match="11 chunks"):  # read_version turns it into CorruptIndex
+        KeywordIndex.load(tmp_path / "kw", docs + [["new"]])
 
 
-def test_an_index_saved_without_term_counts_cannot_be_extended_silently(tmp_path):
-    KeywordIndex.build(_paragraph_tokens()[:10]).save(tmp_path / "kw")
-    (tmp_path / "kw" / "counts.data.npy").unlink()
-    with pytest.raises(OSError):  # kb falls back to counting every record's stored terms
-        KeywordIndex.load(tmp_path / "kw", 10).extended([0, 1], [["new"]])
+def test_an_index_over_no_documents_scores_nothing():
+    empty = KeywordIndex.build([], k1=1.2)
+    assert empty.k1 == 1.2 and empty.b == B and empty.size == 0
+    assert empty.top(["salary"], 5) == [] and empty.scores(["salary"]).shape == (0,)
 
 
 def test_keyword_search_finds_circleci_in_the_tools_chunk(kb):

@@ -5,6 +5,7 @@ Usage: report = evaluate_beir("../shared/benchmarks/scifact", Settings(), ["dens
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -14,14 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from . import index as store
 from .errors import InvalidArgument
 from .evaluate import lines, score_run, show
 from .files import sha256_file
-from .index import Snapshot
+from .index import Index, Snapshot
 from .lexical import B, K1, KeywordIndex, tokenize
+from .records import Chunk, ChunkRecord
 from .retrieve import clean_query, ranked
-from .records import Chunk
 
 CORPUS_RECIPE = "title + ' ' + text"  # what each BEIR document is embedded and BM25-indexed as (MTEB style)
 
@@ -102,15 +102,18 @@ def load_beir(folder: str | Path, split: str = "test") -> BeirData:
                     {q: qrels[q] for q in queries}, sha256_file(paths["corpus.jsonl"]))
 
 
-def beir_snapshot(data: BeirData, vectors: np.ndarray, token_lists: list[list[str]],
-                  k1: float = K1, b: float = B) -> Snapshot:
-    """An in-memory index over a BEIR corpus, built with the product's FAISS and BM25 code:
-    one record per document, the document id as its source (so per-article caps do nothing)."""
-    faiss_index = store.make_faiss_index(vectors, "flat", 0, 32, 80, 128)
-    records = [store.ChunkRecord(Chunk(doc, doc, title, (), None, 0, text), (), 0, 0)
-               for doc, title, text in zip(data.doc_ids, data.titles, data.texts)]
-    return Snapshot(Path(data.name), {}, faiss_index, records, np.zeros((0, vectors.shape[1]), np.float32),
-                    KeywordIndex.build(token_lists, k1=k1, b=b))
+def beir_index(data: BeirData, vectors: np.ndarray, token_lists: list[list[str]], settings,
+               k1: float = K1, b: float = B) -> Index:
+    """An in-memory Index over a BEIR corpus: one chunk per document, the document id as its source (so
+    per-article caps do nothing), its vectors and BM25 tokens those of CORPUS_RECIPE, exact FAISS search.
+
+    Usage: beir_index(data, vectors, [tokenize(d) for d in data.documents()], settings)"""
+    chunks = [Chunk(doc, doc, title, (), None, 0, text)
+              for doc, title, text in zip(data.doc_ids, data.titles, data.texts)]
+    index = Index(settings.with_overrides(index_type="flat")).fit(chunks, vectors=vectors, terms=token_lists)
+    if (k1, b) != (K1, B):  # benchmarks/tune_retrieval.py sweeps them
+        index = dataclasses.replace(index, keyword=KeywordIndex.build(token_lists, k1=k1, b=b))
+    return index
 
 
 def store_snapshot(data: BeirData, vectors: np.ndarray, token_lists: list[list[str]], settings) -> Snapshot:
@@ -119,7 +122,7 @@ def store_snapshot(data: BeirData, vectors: np.ndarray, token_lists: list[list[s
     from .store.postgres import PostgresStore, documents_snapshot
 
     pg = PostgresStore(settings.store, settings, schema="careerbot_eval")
-    records = [store.ChunkRecord(Chunk(doc, doc, title, (), None, 0, text), tuple(tokens), 0, 0)
+    records = [ChunkRecord(Chunk(doc, doc, title, (), None, 0, text), tuple(tokens), 0, 0)
                for doc, title, text, tokens in zip(data.doc_ids, data.titles, data.texts, token_lists)]
     manifest = {"model": settings.model, "dimension": int(vectors.shape[1]), "counts": {"chunks": len(records)},
                 "documents": {"dataset": data.name, "corpus_sha": data.corpus_sha, "recipe": CORPUS_RECIPE,
@@ -129,14 +132,14 @@ def store_snapshot(data: BeirData, vectors: np.ndarray, token_lists: list[list[s
     return documents_snapshot(pg, manifest, records, vectors)
 
 
-def run_mode(snapshot: Snapshot, queries: list[str], vectors: np.ndarray | None, settings, mode: str,
+def run_mode(index: Index, queries: list[str], vectors: np.ndarray | None, settings, mode: str,
              k: int = 100, progress: bool = False) -> list[list[str]]:
     """The top-k document ids of each query through retrieve.ranked, the product's ranking path."""
     out = []
     for i, query in enumerate(show(queries, mode, progress)):
         vector = vectors[i] if vectors is not None else np.zeros(0, np.float32)  # bm25 reads no vector
-        out.append([snapshot.records[doc].chunk.source
-                    for doc, _ in ranked(snapshot, vector, query, settings, k, mode)])
+        out.append([index.records[doc].chunk.source
+                    for doc, _ in ranked(index, vector, query, settings, k, mode)])
     return out
 
 
@@ -171,16 +174,16 @@ def evaluate_beir(folder: str | Path, settings, modes: list[str], split: str = "
     else:
         vectors = np.zeros((len(data.doc_ids), 1), np.float32)
     started = time.perf_counter()
-    snapshot = beir_snapshot(data, vectors, token_lists) if not settings.store else \
+    index = beir_index(data, vectors, token_lists, eval_settings) if not settings.store else \
         store_snapshot(data, vectors, token_lists, settings)
     index_s = time.perf_counter() - started
     if settings.store:
-        report["store"] = snapshot.faiss_index.store.describe(snapshot)
+        report["store"] = index.faiss_index.store.describe(index)
         report["bm25"] = dict(report["bm25"], library="postgresql postings", method="lucene (in SQL)")
     qids = list(data.queries)
     for mode in modes:
         started = time.perf_counter()
-        rankings = run_mode(snapshot, queries, query_vectors, eval_settings, mode, 100, progress)
+        rankings = run_mode(index, queries, query_vectors, eval_settings, mode, 100, progress)
         seconds = time.perf_counter() - started + (query_embed_s if mode != "bm25" else 0.0)
         build = {"dense": dense_s, "bm25": keyword_s, "hybrid": dense_s + keyword_s}[mode] + index_s
         scores = score_run(dict(zip(qids, rankings)), data.qrels)

@@ -1,9 +1,10 @@
-"""Index store: an inspectable, versioned directory swapped in atomically.
+"""The index: chunk records, their FAISS vectors and BM25 in memory (`Index`), and the inspectable,
+versioned directory that persists it, swapped in atomically.
 
     index/
       CURRENT               name of the live version (replaced atomically with os.replace)
       .lock                 writers hold it; readers never wait
-      v-<time>-<id>/        one complete version
+      v-<time>-<id>/        one complete version: an Index saved (Index.save) plus its manifest
         manifest.json       format, model, dimension, chunker settings, per-file hashes, counts, checksums
         vectors.faiss       FAISS inner-product index over normalized chunk vectors
         chunks.jsonl        chunk store, line i = FAISS id i (text, metadata, keyword tokens)
@@ -11,7 +12,9 @@
         keyword/            bm25s index
 
 A version is written under a temporary name, fsynced, renamed, and only then named by CURRENT, so a
-crash at any point leaves the previous version live. Usage: snapshot = read_index(Path("index"))
+crash at any point leaves the previous version live.
+Usage: index = Index(settings).fit(chunks); index.search("what do nurses earn?", k=5);
+snapshot = read_index(Path("index"), settings=settings)
 """
 from __future__ import annotations
 
@@ -20,55 +23,192 @@ import os
 import secrets
 import shutil
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, TypeVar
 
 import numpy as np
 
 from .errors import CorruptIndex, IndexLocked, IndexNotFound, StaleIndex
 from .files import sha256_file
-from .lexical import KeywordIndex
-from .records import Chunk
+from .lexical import KeywordIndex, keyword_terms
+from .records import Chunk, ChunkRecord, Hit
+from .retrieve import search
 
 # 2: a chunk's section is its heading path, a JSON list (was one 'A › B' string).
 FORMAT_VERSION = 2
 ARTIFACTS = ("vectors.faiss", "chunks.jsonl", "units.npy")
 REBUILD_HINT = "rebuild it with: careerbot index build"
+IndexT = TypeVar("IndexT", bound="Index")
 
 
-@dataclass(frozen=True)
-class ChunkRecord:
-    """A chunk as stored: the chunk, its keyword tokens and where its unit vectors start."""
-
-    chunk: Chunk
-    terms: tuple[str, ...]
-    unit_start: int
-    unit_count: int
+def _read_only(array: np.ndarray) -> np.ndarray:
+    """A read-only float32 view (the caller's array stays as it was)."""
+    view = np.asarray(array, dtype=np.float32).view()
+    view.flags.writeable = False
+    return view
 
 
-@dataclass
-class Snapshot:
-    """One loaded, consistent version of the index. Never mutated after loading."""
+@dataclass(frozen=True, eq=False)
+class Index:
+    """Chunk records with their FAISS index and BM25 index, in memory; minsearch's surface over the
+    product's own retrieval (careerbot.retrieve). Never changed: `fit` returns a new Index.
 
-    path: Path
-    manifest: dict[str, Any]
-    faiss_index: Any
-    records: list[ChunkRecord]
-    unit_vectors: np.ndarray
-    keyword: KeywordIndex
-    by_id: dict[str, int] = field(default_factory=dict)
+    `records[i]` is FAISS id i and BM25 document i; `unit_vectors` hold the sentence vectors of every
+    record (rows unit_start … unit_start + unit_count), which extractive answers score. `embedder`
+    (optional) is the encoder to use; by default the one `settings.model` names is loaded once per process.
+    Usage: index = Index(settings).fit(chunks); hits = index.search("what do nurses earn?", k=5, mode="bm25")
+    """
+
+    settings: Any = None
+    records: Sequence[ChunkRecord] = ()
+    faiss_index: Any = None
+    unit_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    keyword: KeywordIndex = field(default_factory=lambda: KeywordIndex.build([]))
+    embedder: Any = field(default=None, repr=False)
+    by_id: Mapping[str, int] = field(init=False, repr=False)
     # Chunk id → article, built once here: rebuilding it per query cost 15 ms at 100k chunks and 68 ms at 1M
     # (benchmarks/README.md), more than the FAISS and BM25 searches together.
-    sources: list[str] = field(default_factory=list)
+    sources: tuple[str, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.by_id = {r.chunk.chunk_id: i for i, r in enumerate(self.records)}
-        self.sources = [r.chunk.source for r in self.records]
+        records = tuple(self.records)
+        object.__setattr__(self, "records", records)
+        object.__setattr__(self, "unit_vectors", _read_only(self.unit_vectors))
+        object.__setattr__(self, "by_id", MappingProxyType({r.chunk.chunk_id: i for i, r in enumerate(records)}))
+        object.__setattr__(self, "sources", tuple(r.chunk.source for r in records))
+
+    # ----- building -----------------------------------------------------------------------------------
+    def fit(self, chunks: Sequence[Chunk], vectors: np.ndarray | None = None,
+            terms: Sequence[Sequence[str]] | None = None) -> Index:
+        """A new Index over `chunks`, in their order. `vectors` (one unit-length row per chunk) default to
+        the embedder's vectors of each chunk's embed_text, `terms` (BM25 tokens per chunk) to
+        lexical.keyword_terms(chunk). Sentence vectors are not computed (KnowledgeBase adds them for answers).
+
+        Usage: Index(settings).fit(chunks, vectors=precomputed)  # no model needed
+        """
+        chunks = list(chunks)
+        embedder = self.embedder
+        if vectors is None:
+            embedder = self._embedder()
+            vectors = embedder.encode([c.embed_text for c in chunks])
+        vectors = np.asarray(vectors, dtype=np.float32)
+        terms = [keyword_terms(c) for c in chunks] if terms is None else terms
+        if vectors.ndim != 2 or len(vectors) != len(chunks) or len(terms) != len(chunks):
+            raise ValueError(f"fit needs one vector row and one token list per chunk: {len(chunks)} chunks, "
+                             f"vectors of shape {vectors.shape}, {len(terms)} token lists")
+        if len({c.chunk_id for c in chunks}) != len(chunks):
+            raise ValueError("chunk ids must be unique: they name the passages that hits cite")
+        records = [ChunkRecord(c, tuple(t), 0, 0) for c, t in zip(chunks, terms)]
+        return self.of_records(records, vectors, np.zeros((0, vectors.shape[1]), np.float32), embedder)
+
+    def of_records(self, records: Sequence[ChunkRecord], vectors: np.ndarray, unit_vectors: np.ndarray,
+                   embedder: Any = None, keyword: KeywordIndex | None = None) -> Index:
+        """A new Index (these settings) over records whose chunk and sentence vectors are given; the BM25
+        index is built from the records' stored terms unless `keyword` is already one over them."""
+        s = self._require_settings()
+        faiss_index = make_faiss_index(vectors, s.index_type, s.exact_threshold, s.hnsw_m,
+                                       s.hnsw_ef_construction, s.hnsw_ef_search)
+        if keyword is None:
+            keyword = KeywordIndex.build([r.terms for r in records])
+        return Index(s, records, faiss_index, unit_vectors, keyword, embedder or self.embedder)
+
+    # ----- reading ------------------------------------------------------------------------------------
+    def search(self, query: str, k: int | None = None, mode: str | None = None) -> list[Hit]:
+        """Ranked hits for a query, best first (careerbot.retrieve.search); `k` and `mode` default to the
+        settings' k and retrieval. Usage: index.search("night shift pay", k=3, mode="hybrid")"""
+        if self.faiss_index is None:
+            raise ValueError("the index holds nothing yet: fit it first (Index(settings).fit(chunks))")
+        return search(self, self._embedder(), query, self._require_settings(), k=k, mode=mode)
 
     def units_of(self, record: ChunkRecord) -> np.ndarray:
         """The vectors of a chunk's sentences/list items (extractive answers score them)."""
         return self.unit_vectors[record.unit_start:record.unit_start + record.unit_count]
+
+    def _embedder(self):
+        if self.embedder is not None:
+            return self.embedder
+        from .embed import Embedder
+
+        return Embedder.load(self._require_settings())  # loaded once per process and model
+
+    def _require_settings(self):
+        if self.settings is None:
+            raise ValueError("this index has no settings: build it as Index(settings) or load it with settings=")
+        return self.settings
+
+    # ----- persistence --------------------------------------------------------------------------------
+    def save(self, directory: Path, base: Index | None = None, base_dir: Path | None = None) -> None:
+        """Write this index's files (vectors.faiss, chunks.jsonl, units.npy, keyword/) into `directory`.
+
+        When the records begin with every record of `base` (saved in `base_dir`), unchanged and in order (an
+        update that only adds articles), its chunk store is copied as bytes and only the new records are
+        serialized. Usage: index.save(Path("my-index"))
+        """
+        import faiss
+
+        directory.mkdir(parents=True, exist_ok=True)
+        faiss.write_index(self.faiss_index, str(directory / "vectors.faiss"))
+        start = 0
+        if base is not None and base_dir is not None and self.records[:len(base.records)] == base.records:
+            shutil.copyfile(base_dir / "chunks.jsonl", directory / "chunks.jsonl")
+            start = len(base.records)
+        with open(directory / "chunks.jsonl", "a" if start else "w", encoding="utf-8") as out:
+            for record in self.records[start:]:
+                out.write(json.dumps(_record_to_json(record), ensure_ascii=False) + "\n")
+        np.save(directory / "units.npy", np.ascontiguousarray(self.unit_vectors, dtype=np.float32))
+        self.keyword.save(directory / "keyword")
+
+    @classmethod
+    def load(cls: type[IndexT], directory: Path, settings: Any = None, ef_search: int | None = None,
+             **extra: Any) -> IndexT:
+        """An Index read from `directory` (written by save); raises CorruptIndex unless its files agree with
+        each other. `extra` are the fields of a subclass (Snapshot: path, manifest).
+
+        Usage: Index.load(Path("my-index"), settings)"""
+        import faiss
+
+        try:
+            faiss_index = faiss.read_index(str(directory / "vectors.faiss"))
+            records = [_record_from_json(json.loads(line))
+                       # split on "\n" only: passages may hold U+2028 or \x85, which splitlines() breaks on
+                       for line in (directory / "chunks.jsonl").read_text(encoding="utf-8").split("\n") if line]
+            unit_vectors = np.load(directory / "units.npy", allow_pickle=False)
+            keyword = KeywordIndex.load(directory / "keyword", [r.terms for r in records])
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+            raise CorruptIndex(f"the index at {directory} cannot be read ({exc}); {REBUILD_HINT}") from exc
+        if not (faiss_index.ntotal == len(records) == keyword.size
+                and len(unit_vectors) == sum(r.unit_count for r in records)
+                and unit_vectors.ndim == 2 and unit_vectors.shape[1] == faiss_index.d
+                and _units_in_order(records)):
+            raise CorruptIndex(f"the files of {directory} disagree with each other; {REBUILD_HINT}")
+        if ef_search is None and settings is not None:
+            ef_search = settings.hnsw_ef_search
+        if hasattr(faiss_index, "hnsw") and ef_search is not None:
+            faiss_index.hnsw.efSearch = ef_search_for(faiss_index.ntotal, int(ef_search))
+        return cls(settings, records, faiss_index, unit_vectors, keyword, **extra)
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class Snapshot(Index):
+    """One loaded, consistent version of the index folder: the Index saved there, where it is and its
+    manifest. Never changed; an update publishes a new one."""
+
+    path: Path
+    manifest: Mapping[str, Any]
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.manifest, MappingProxyType):
+            object.__setattr__(self, "manifest", MappingProxyType(dict(self.manifest)))
+
+    @classmethod
+    def of(cls, index: Index, path: Path, manifest: Mapping[str, Any]) -> Snapshot:
+        """`index` as the version at `path` with `manifest` (what a writer has just published)."""
+        return cls(index.settings, index.records, index.faiss_index, index.unit_vectors, index.keyword,
+                   index.embedder, path=path, manifest=manifest)
 
 
 def make_faiss_index(vectors: np.ndarray, index_type: str, exact_threshold: int, hnsw_m: int,
@@ -118,29 +258,16 @@ def acquire_lock(index_dir: Path, timeout: float = 0.0):
     return lock
 
 
-def write_index(index_dir: Path, manifest: dict[str, Any], faiss_index, records: list[ChunkRecord],
-                unit_vectors: np.ndarray, keyword: KeywordIndex, stored: Snapshot | None = None) -> Path:
-    """Write a complete new version and make it live atomically. Call with the writers' lock held.
-
-    When `records` begin with every record of the `stored` version, unchanged and in order (an update
-    that only adds articles), its chunk store is copied as bytes and only the new records are serialized.
+def write_index(index_dir: Path, manifest: Mapping[str, Any], index: Index, stored: Snapshot | None = None) -> Path:
+    """Save `index` as a complete new version with `manifest` and make it live atomically. Call with the
+    writers' lock held. When the index only adds records to the `stored` version, its chunk store is
+    copied as bytes (Index.save). Usage: write_index(Path("index"), manifest, index)
     """
-    import faiss
-
     index_dir.mkdir(parents=True, exist_ok=True)
     name = f"v-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
     tmp = index_dir / f".tmp-{name}"
     tmp.mkdir()
-    faiss.write_index(faiss_index, str(tmp / "vectors.faiss"))
-    start = 0
-    if stored is not None and records[:len(stored.records)] == stored.records:
-        shutil.copyfile(stored.path / "chunks.jsonl", tmp / "chunks.jsonl")
-        start = len(stored.records)
-    with open(tmp / "chunks.jsonl", "a" if start else "w", encoding="utf-8") as out:
-        for record in records[start:]:
-            out.write(json.dumps(_record_to_json(record), ensure_ascii=False) + "\n")
-    np.save(tmp / "units.npy", np.ascontiguousarray(unit_vectors, dtype=np.float32))
-    keyword.save(tmp / "keyword")
+    index.save(tmp, stored, stored.path if stored is not None else None)
     files = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
     manifest = dict(manifest, format_version=FORMAT_VERSION,
                     checksums={f: sha256_file(tmp / f) for f in files},
@@ -198,7 +325,7 @@ def read_manifest(version: Path) -> dict[str, Any]:
     return manifest
 
 
-def check_compatible(manifest: dict[str, Any], settings) -> None:
+def check_compatible(manifest: Mapping[str, Any], settings) -> None:
     """Refuse an index built with another model or other chunker settings."""
     if manifest.get("model") != settings.model:
         raise StaleIndex(f"the index was built with model {manifest.get('model')!r} but the settings ask for "
@@ -212,12 +339,12 @@ def check_compatible(manifest: dict[str, Any], settings) -> None:
                          f"settings ask for {settings.chunker_fingerprint()}; {REBUILD_HINT}")
 
 
-def read_index(index_dir: Path, verify: bool = True) -> Snapshot:
+def read_index(index_dir: Path, verify: bool = True, settings: Any = None) -> Snapshot:
     """Load the live version, checking every artifact against the manifest before trusting it."""
     version = current_version(index_dir)
     for _ in range(4):
         try:
-            return read_version(version, verify)
+            return read_version(version, verify, settings)
         except CorruptIndex:
             # A writer may have published a newer version and pruned this one while we read it;
             # the index is only corrupt if the version that fails to read is still the live one.
@@ -225,13 +352,11 @@ def read_index(index_dir: Path, verify: bool = True) -> Snapshot:
             if latest == version:
                 raise
             version = latest
-    return read_version(version, verify)
+    return read_version(version, verify, settings)
 
 
-def read_version(version: Path, verify: bool = True) -> Snapshot:
+def read_version(version: Path, verify: bool = True, settings: Any = None) -> Snapshot:
     """Load one version directory; raises CorruptIndex unless its files agree with the manifest."""
-    import faiss
-
     manifest = read_manifest(version)
     sizes = manifest.get("sizes") or {}
     if not set(ARTIFACTS) <= set(sizes):
@@ -247,36 +372,17 @@ def read_version(version: Path, verify: bool = True) -> Snapshot:
             raise CorruptIndex(f"{path} has the wrong size (truncated or replaced); {REBUILD_HINT}")
         if not same:
             raise CorruptIndex(f"{path} does not match its checksum (corrupted); {REBUILD_HINT}")
-    try:
-        faiss_index = faiss.read_index(str(version / "vectors.faiss"))
-        records = [_record_from_json(json.loads(line))
-                   # split on "\n" only: passages may hold U+2028 or \x85, which splitlines() breaks on
-                   for line in (version / "chunks.jsonl").read_text(encoding="utf-8").split("\n") if line]
-        unit_vectors = np.load(version / "units.npy", allow_pickle=False)
-        keyword = KeywordIndex.load(version / "keyword", len(records))
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
-        raise CorruptIndex(f"the index at {version} cannot be read ({exc}); {REBUILD_HINT}") from exc
+    snapshot = Snapshot.load(version, settings, ef_search=int(manifest.get("hnsw_ef_search", 256)),
+                             path=version, manifest=manifest)
     counts = manifest.get("counts", {})
-    expected_units = sum(r.unit_count for r in records)
-    if not (faiss_index.ntotal == len(records) == counts.get("chunks") == _documents(keyword)
-            and len(unit_vectors) == expected_units == counts.get("units")
-            and faiss_index.d == manifest.get("dimension")
-            and unit_vectors.ndim == 2 and unit_vectors.shape[1] == faiss_index.d
-            and _units_in_order(records)):
+    if not (len(snapshot.records) == counts.get("chunks") and len(snapshot.unit_vectors) == counts.get("units")
+            and snapshot.faiss_index.d == manifest.get("dimension")):
         raise CorruptIndex(f"the files of {version} disagree with each other or with the manifest; "
                            f"{REBUILD_HINT}")
-    if hasattr(faiss_index, "hnsw"):
-        faiss_index.hnsw.efSearch = ef_search_for(faiss_index.ntotal, int(manifest.get("hnsw_ef_search", 256)))
-    return Snapshot(version, manifest, faiss_index, records, unit_vectors, keyword)
+    return snapshot
 
 
-def _documents(keyword: KeywordIndex) -> int:
-    """How many documents the BM25 matrix was built over (a keyword index from another version differs)."""
-    scores = getattr(keyword.retriever, "scores", None)
-    return int(scores.get("num_docs", -1)) if isinstance(scores, dict) else -1
-
-
-def _units_in_order(records: list[ChunkRecord]) -> bool:
+def _units_in_order(records: Sequence[ChunkRecord]) -> bool:
     """Each chunk's sentence vectors follow the previous chunk's: a reordered chunk store breaks this."""
     start = 0
     for record in records:

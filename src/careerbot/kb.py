@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -408,7 +408,7 @@ def _encode_distinct(embedder, texts: list[str], progress: bool) -> np.ndarray:
     return vectors[[row[text] for text in texts]]
 
 
-def _scan(corpus: Path, manifest: dict):
+def _scan(corpus: Path, manifest: Mapping):
     """The corpus scanned against an index's manifest: files (indexed or skipped) whose size and mtime it
     recorded keep their hash unread. The scan time is trusted only as an int (0 trusts nothing)."""
     scanned_ns = manifest.get("scanned_ns")

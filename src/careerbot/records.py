@@ -66,6 +66,16 @@ class Chunk:
         return context_prefix(self.title, self.section) + self.text
 
 
+@dataclass(frozen=True)
+class ChunkRecord:
+    """A chunk as indexed: the chunk, its keyword tokens and where its sentence vectors start."""
+
+    chunk: Chunk
+    terms: tuple[str, ...]
+    unit_start: int
+    unit_count: int
+
+
 def section_label(path: tuple[str, ...]) -> str:
     """A heading path for people: ("Responsibilities", "Data Scientist") → "Responsibilities › Data Scientist"."""
     return " › ".join(path)

@@ -1,23 +1,40 @@
 """Retrieve: dense (FAISS), keyword (BM25) or hybrid (weighted reciprocal rank fusion), then diversity
 and neighbour expansion so the answer stage sees whole lists and every article that answers.
 
-Usage: hits = search(snapshot, embedder, "what do lead ML engineers earn?", settings, k=5)
+Usage: hits = search(index, embedder, "what do lead ML engineers earn?", settings, k=5)
 """
 from __future__ import annotations
 
 import re
 import threading
 import unicodedata
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
 
 import numpy as np
 
 from .errors import EmptyQuery, InvalidArgument, QueryTooLong
-from .index import Snapshot
 from .lexical import tokenize
-from .records import Hit
+from .records import ChunkRecord, Hit
 from .settings import MAX_K, allowed, check_mode
+
+
+class Searchable(Protocol):
+    """What ranking reads from an index: careerbot.index.Index (and its Snapshot), or the PostgreSQL
+    store's snapshot, whose vectors and postings answer the same calls from the database."""
+
+    @property
+    def records(self) -> Sequence[ChunkRecord]: ...
+
+    @property
+    def faiss_index(self) -> Any: ...  # search, reconstruct_batch, ntotal
+
+    @property
+    def keyword(self) -> Any: ...  # top(tokens, n)
+
+    @property
+    def sources(self) -> Sequence[str]: ...
 
 
 def clean_query(query: str, max_chars: int) -> str:
@@ -52,7 +69,7 @@ def rrf_fuse(rankings: list[list[int]], weights: list[float], rrf_k: int) -> lis
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
-def dense_top(snapshot: Snapshot, query_vector: np.ndarray, n: int) -> list[tuple[int, float]]:
+def dense_top(snapshot: Searchable, query_vector: np.ndarray, n: int) -> list[tuple[int, float]]:
     n = min(n, snapshot.faiss_index.ntotal)
     if n <= 0:
         return []
@@ -79,7 +96,7 @@ def convex_fuse(dense: dict[int, float], keyword: dict[int, float], alpha: float
     return [(docs[i], float(fused[i])) for i in order]
 
 
-def rank_ids(snapshot: Snapshot, query_vector: np.ndarray | None, query_text: str, mode: str,
+def rank_ids(snapshot: Searchable, query_vector: np.ndarray | None, query_text: str, mode: str,
              candidates: int, settings, keyword: list[tuple[int, float]] | None = None) -> list[tuple[int, float]]:
     """Candidate (chunk id, score) pairs, best first, for one retrieval mode (`keyword`: the BM25
     candidates, when already computed)."""
@@ -104,7 +121,7 @@ def rank_ids(snapshot: Snapshot, query_vector: np.ndarray | None, query_text: st
     return convex_fuse(dense_scores, dict(keyword), settings.alpha)
 
 
-def diversify(ranked: list[tuple[int, float]], sources: list[str], k: int, cap: int) -> list[tuple[int, float]]:
+def diversify(ranked: list[tuple[int, float]], sources: Sequence[str], k: int, cap: int) -> list[tuple[int, float]]:
     """Take the best k, at most `cap` from one article, unless too few other articles qualify."""
     if cap <= 0:
         return ranked[:k]
@@ -123,7 +140,7 @@ def diversify(ranked: list[tuple[int, float]], sources: list[str], k: int, cap: 
     return chosen + deferred[: k - len(chosen)]
 
 
-def expand_text(snapshot: Snapshot, doc: int) -> str:
+def expand_text(snapshot: Searchable, doc: int) -> str:
     """A chunk's text, continued into the next chunk of the same section when it ends inside a list."""
     record = snapshot.records[doc]
     text = record.chunk.text
@@ -139,7 +156,7 @@ def expand_text(snapshot: Snapshot, doc: int) -> str:
     return text + "\n" + "\n".join(line for line in extra if line.startswith("- "))
 
 
-def ranked(snapshot: Snapshot, vector: np.ndarray, query: str, settings, k: int,
+def ranked(snapshot: Searchable, vector: np.ndarray, query: str, settings, k: int,
            mode: str, keyword: list[tuple[int, float]] | None = None) -> list[tuple[int, float]]:
     """The k best (chunk id, score) pairs for an already cleaned and embedded query, diversified.
 
@@ -169,7 +186,7 @@ def _keyword_worker() -> ThreadPoolExecutor:
         return _keyword_pool
 
 
-def search(snapshot: Snapshot, embedder, query: str, settings, k: int | None = None,
+def search(snapshot: Searchable, embedder, query: str, settings, k: int | None = None,
            mode: str | None = None) -> list[Hit]:
     """Ranked hits for a query, best first. Hit.similarity is the query–passage cosine for every mode."""
     k = check_k(settings.k if k is None else k)
@@ -191,7 +208,7 @@ def checked_query(query: str, embedder, settings) -> str:
     return query
 
 
-def search_within(snapshot: Snapshot, vector: np.ndarray, query: str, settings, sources: Collection[str],
+def search_within(snapshot: Searchable, vector: np.ndarray, query: str, settings, sources: Collection[str],
                   k: int) -> list[Hit]:
     """Hybrid hits from the named articles only, scored exactly over all their chunks (an article is a few
     dozen chunks). Usage: search_within(snapshot, embedder.encode([q])[0], q, settings, {"a.md"}, 10)"""
@@ -199,12 +216,13 @@ def search_within(snapshot: Snapshot, vector: np.ndarray, query: str, settings, 
     if not len(ids):
         return []
     dense = {int(i): float(s) for i, s in zip(ids, snapshot.faiss_index.reconstruct_batch(ids) @ vector)}
-    lexical = snapshot.keyword.scores(tokenize(query))[ids]
-    keyword = {int(i): float(s) for i, s in zip(ids, lexical) if s > 0}
+    wanted = set(ids.tolist())  # every keyword match, kept when in those articles (top() is what every store has)
+    keyword = {doc: score for doc, score in snapshot.keyword.top(tokenize(query), len(snapshot.records))
+               if doc in wanted and score > 0}
     return hits_of(snapshot, convex_fuse(dense, keyword, settings.alpha)[:k], vector, settings)
 
 
-def hits_of(snapshot: Snapshot, chosen: list[tuple[int, float]], vector: np.ndarray, settings) -> list[Hit]:
+def hits_of(snapshot: Searchable, chosen: list[tuple[int, float]], vector: np.ndarray, settings) -> list[Hit]:
     """Hit records for ranked (chunk id, score) pairs; Hit.similarity is the query–passage cosine."""
     if not chosen:
         return []

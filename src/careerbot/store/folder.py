@@ -11,8 +11,7 @@ from typing import Any
 import numpy as np
 
 from .. import index as folder
-from ..index import ChunkRecord, Snapshot
-from ..lexical import KeywordIndex
+from ..index import ChunkRecord, Index, Snapshot
 
 log = logging.getLogger("careerbot")
 
@@ -34,7 +33,7 @@ class FolderStore:
         return str(snapshot.path)
 
     def load(self) -> Snapshot:
-        return folder.read_index(self.index_dir)
+        return folder.read_index(self.index_dir, settings=self.settings)
 
     def live_version(self) -> str:
         return folder.current_version(self.index_dir).name
@@ -47,22 +46,19 @@ class FolderStore:
 
     def latest(self, reuse: Snapshot) -> Snapshot:
         if folder.current_version(self.index_dir) != reuse.path:
-            return folder.read_index(self.index_dir)
+            return folder.read_index(self.index_dir, settings=self.settings)
         return reuse
 
     def publish(self, manifest: dict[str, Any], reuse: Snapshot | None, kept: list[ChunkRecord],
                 records: list[ChunkRecord], new_vectors: np.ndarray, new_unit_vectors: np.ndarray) -> Snapshot:
-        settings = self.settings
         dim = int(manifest["dimension"])
         vectors, units = _gathered(reuse, kept, new_vectors, new_unit_vectors, dim)
-        faiss_index = folder.make_faiss_index(vectors, settings.index_type, settings.exact_threshold,
-                                              settings.hnsw_m, settings.hnsw_ef_construction, settings.hnsw_ef_search)
-        keyword = _keyword_index(reuse, kept, records)
-        manifest = dict(manifest, index_type="hnsw" if hasattr(faiss_index, "hnsw") else "flat",
-                        keyword={"library": "bm25s", "k1": keyword.retriever.k1, "b": keyword.retriever.b})
-        version = folder.write_index(self.index_dir, manifest, faiss_index, records, units, keyword, reuse)
+        index = Index(self.settings).of_records(records, vectors, units)  # BM25 from the records' stored terms
+        manifest = dict(manifest, index_type="hnsw" if hasattr(index.faiss_index, "hnsw") else "flat",
+                        keyword={"library": "bm25s", "k1": index.keyword.k1, "b": index.keyword.b})
+        version = folder.write_index(self.index_dir, manifest, index, reuse)
         # What was just written is what is in memory: adopt it rather than reading it back.
-        return Snapshot(version, folder.read_manifest(version), faiss_index, records, units, keyword)
+        return Snapshot.of(index, version, folder.read_manifest(version))
 
 
 def _gathered(reuse: Snapshot | None, kept: list[ChunkRecord], new_vectors: np.ndarray,
@@ -80,14 +76,3 @@ def _gathered(reuse: Snapshot | None, kept: list[ChunkRecord], new_vectors: np.n
     unit_matrix = np.vstack([old_units, np.asarray(new_unit_vectors, np.float32).reshape(-1, dim)])
     return matrix.astype(np.float32, copy=False), unit_matrix.astype(np.float32, copy=False)
 
-
-def _keyword_index(reuse, kept_records, records) -> KeywordIndex:
-    """BM25 over `records` (kept ones first): derived from the live index's stored term counts when it has
-    them, so only new chunks are counted; otherwise counted from every record's stored terms."""
-    if reuse is not None:
-        try:
-            return reuse.keyword.extended([reuse.by_id[r.chunk.chunk_id] for r in kept_records],
-                                          [list(r.terms) for r in records[len(kept_records):]])
-        except (OSError, ValueError, KeyError, IndexError) as exc:  # e.g. an index written before counts were kept
-            log.info("recounting keyword terms (%s)", exc)
-    return KeywordIndex.build([list(r.terms) for r in records])

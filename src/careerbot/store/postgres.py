@@ -72,7 +72,7 @@ def _quote(term: str) -> str:
     return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-@dataclass
+@dataclass(frozen=True, eq=False, kw_only=True)
 class PgSnapshot(Snapshot):
     """A loaded version: records in memory (the answer stage reads them), vectors and BM25 in the database."""
 
@@ -215,8 +215,8 @@ class PostgresStore:
         path = Path("postgresql", urlsplit(self.location).netloc, urlsplit(self.url).path.strip("/"),
                     self.schema, f"v{version_id}")
         # PgVectors and PgKeyword stand in for the FAISS index and KeywordIndex (the methods retrieval calls).
-        return PgSnapshot(path, manifest, vectors, records, np.zeros((0, dim), np.float32), keyword,  # type: ignore[arg-type]
-                          version_id=version_id)
+        return PgSnapshot(self.settings, records, vectors, np.zeros((0, dim), np.float32), keyword,  # type: ignore[arg-type]
+                          path=path, manifest=manifest, version_id=version_id)
 
     # ----- writing --------------------------------------------------------------------------------
     def lock(self, timeout: float) -> "PgLock":
