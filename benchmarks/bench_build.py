@@ -23,7 +23,7 @@ def _settings():
 
 
 def _warm_embedder(settings):
-    from careerbot.embed import Embedder
+    from careerbot.index.embed import Embedder
 
     embedder = Embedder.load(settings)
     embedder.encode(["warm-up sentence for the encoder", "a second one"])

@@ -58,12 +58,12 @@ def stats(values: list[float]) -> dict:
 def bench_scale(engine: PgEngine, sizes: list[int]) -> dict:
     from bench_query import synthetic
 
-    from careerbot.beir import corpus_vectors, load_beir
-    from careerbot.embed import Embedder
-    from careerbot.index import ChunkRecord
-    from careerbot.lexical import tokenize
+    from careerbot.evaluation.beir import corpus_vectors, load_beir
+    from careerbot.index.embed import Embedder
+    from careerbot.index.versions import ChunkRecord
+    from careerbot.index.lexical import tokenize
     from careerbot.records import Chunk
-    from careerbot.retrieve import ranked
+    from careerbot.retrieve.search import ranked
     from careerbot.settings import Settings
     from careerbot.store.postgres import PostgresStore
 
@@ -257,9 +257,9 @@ def bench_ray(workers: list[int], chunks: int = 600) -> dict:
     import ray
 
     from careerbot.chunk import Chunker, chunk_article, split_units
-    from careerbot.embed import Embedder
+    from careerbot.index.embed import Embedder
     from careerbot.ingest import parse_file
-    from careerbot.ray_embed import embed_on_ray
+    from careerbot.index.ray_embed import embed_on_ray
     from careerbot.settings import Settings
     from generate import write_corpus
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from careerbot.index import ef_search_for
+from careerbot.index.versions import ef_search_for
 
 from common import QUESTIONS, WORK, generated_questions, log, median, peak_rss_mb, percentile
 
@@ -37,7 +37,7 @@ def task_query(payload: dict) -> dict:
     settings = _settings()
     kb = KnowledgeBase.load(payload["index"], settings)
     embedder = kb.embedder()
-    has_answer = importlib.util.find_spec("careerbot.answer") is not None
+    has_answer = importlib.util.find_spec("careerbot.answer.compose") is not None
     for q in QUESTIONS[:4]:  # warm-up: model, tokenizer, BM25 and FAISS paths, answer imports
         kb.search(q)
         if has_answer:
@@ -63,9 +63,9 @@ def _dir_bytes(path: Path) -> int:
 def real_chunks(n_real: int, settings, embedder) -> tuple[list, np.ndarray]:
     """n_real chunk records of the generated corpus with real embeddings, cached under benchmarks/work."""
     from careerbot.chunk import Chunker, chunk_article
-    from careerbot.index import ChunkRecord
+    from careerbot.index.versions import ChunkRecord
     from careerbot.ingest import parse_file
-    from careerbot.lexical import keyword_terms
+    from careerbot.index.lexical import keyword_terms
     from generate import write_corpus
 
     cache = _real_cache_path(n_real, settings)
@@ -137,10 +137,10 @@ def exact_top(vectors: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
 def task_scale(payload: dict) -> dict:
     import faiss
 
-    from careerbot.embed import Embedder
-    from careerbot.index import ChunkRecord, Index, make_faiss_index
-    from careerbot.lexical import KeywordIndex, tokenize
-    from careerbot.retrieve import search
+    from careerbot.index.embed import Embedder
+    from careerbot.index.versions import ChunkRecord, Index, make_faiss_index
+    from careerbot.index.lexical import KeywordIndex, tokenize
+    from careerbot.retrieve.search import search
 
     settings = _settings()
     embedder = Embedder.load(settings)
@@ -226,7 +226,7 @@ def _cached_faiss(n: int, kind: str, vectors: np.ndarray, settings, payload: dic
     """Very large HNSW graphs take many minutes on 2 cores; they are built once and kept in work/."""
     import faiss
 
-    from careerbot.index import make_faiss_index
+    from careerbot.index.versions import make_faiss_index
 
     key = f"{n}-{kind}-{payload['real']}-{payload.get('sigma', 0.6)}-{settings.index_type}-{settings.hnsw_m}-" \
           f"{settings.hnsw_ef_construction}-{settings.exact_threshold}"
@@ -247,7 +247,7 @@ def _cached_faiss(n: int, kind: str, vectors: np.ndarray, settings, payload: dic
 
 def task_prepare_scale(payload: dict) -> dict:
     """Fill the caches a full run needs (real embeddings, very large indexes) without timing anything."""
-    from careerbot.embed import Embedder
+    from careerbot.index.embed import Embedder
 
     settings = _settings()
     records, real = real_chunks(payload["real"], settings, Embedder.load(settings))

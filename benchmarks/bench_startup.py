@@ -44,7 +44,7 @@ def _env() -> dict:
 
 def cli_startup(index: Path, reps: int) -> dict:
     """Cold `careerbot search` and `careerbot ask` against the baseline, alternated rep by rep."""
-    has_answer = importlib.util.find_spec("careerbot.answer") is not None
+    has_answer = importlib.util.find_spec("careerbot.answer.compose") is not None
     runs = {"baseline": [], "search": [], "ask": []}
     rss = {"baseline": [], "search": [], "ask": []}
     commands = {"baseline": [str(VENV_PY), "-c", BASELINE],
@@ -123,7 +123,7 @@ def app_startup(index: Path, corpus: Path, timeout: float = 240) -> dict:
             raise RuntimeError(f"the app did not serve within {timeout}s: {proc.stderr.read()[-2000:] if proc.poll() is not None else ''}")
         rss_serving = _vm(proc.pid, "VmHWM")
         first_answer, answered = None, None
-        if importlib.util.find_spec("careerbot.answer") is not None:
+        if importlib.util.find_spec("careerbot.answer.compose") is not None:
             reply = _ask_app(url, QUESTION)
             first_answer = time.perf_counter() - start
             answered = bool(reply)

@@ -86,7 +86,7 @@ def evaluate_targets(f: dict) -> list[dict]:
                                f"({q['chunks']} chunks, {q['questions']} questions)"))
         else:
             out.append(_target("warm extractive ask p50 / warm search p50", None, 2.0,
-                               "careerbot.answer is not there yet"))
+                               "careerbot.answer.compose is not there yet"))
     if "startup" in f:
         s = f["startup"]
         out.append(_target("cold `careerbot search` / (import sentence-transformers + load model)",
@@ -166,7 +166,7 @@ def render(results: dict) -> str:
         rows.append(f"| search, corpus/ ({q['chunks']} chunks), warm | p50 {q['search']['p50_ms']:.1f} ms, "
                     f"p95 {q['search']['p95_ms']:.1f} ms (encode alone p50 {q['encode']['p50_ms']:.1f} ms) |")
         rows.append("| extractive ask, warm | " + (f"p50 {q['ask']['p50_ms']:.1f} ms, p95 {q['ask']['p95_ms']:.1f} ms |"
-                                                  if q.get("ask") else "pending (careerbot.answer not there yet) |"))
+                                                  if q.get("ask") else "pending (careerbot.answer.compose not there yet) |"))
         rows.append(f"| index bytes per chunk, corpus/ | {q['index_bytes'] / q['chunks']:,.0f} "
                     f"(all files of the version: FAISS, chunks, sentence vectors, BM25) |")
     if "build" in f:

@@ -21,11 +21,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tune_retrieval import prepare  # noqa: E402
 
 from careerbot import index as store  # noqa: E402
-from careerbot.beir import corpus_vectors, run_mode  # noqa: E402
+from careerbot.evaluation.beir import corpus_vectors, run_mode  # noqa: E402
 from careerbot.chunk import split_units  # noqa: E402
-from careerbot.embed import Embedder  # noqa: E402
-from careerbot.evaluate import score_run  # noqa: E402
-from careerbot.retrieve import rank_ids  # noqa: E402
+from careerbot.index.embed import Embedder  # noqa: E402
+from careerbot.evaluation.questions import score_run  # noqa: E402
+from careerbot.retrieve.search import rank_ids  # noqa: E402
 from careerbot.settings import Settings  # noqa: E402
 
 RERANK_DEPTH = 15

@@ -15,11 +15,11 @@ import time
 
 import numpy as np
 
-from careerbot.embed import Embedder
-from careerbot.beir import beir_index, corpus_vectors, load_beir, run_mode
-from careerbot.evaluate import score_run
-from careerbot.lexical import tokenize
-from careerbot.retrieve import clean_query
+from careerbot.index.embed import Embedder
+from careerbot.evaluation.beir import beir_index, corpus_vectors, load_beir, run_mode
+from careerbot.evaluation.questions import score_run
+from careerbot.index.lexical import tokenize
+from careerbot.retrieve.search import clean_query
 from careerbot.settings import Settings
 
 

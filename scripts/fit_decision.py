@@ -1,7 +1,7 @@
 """Fit careerbot's answer-or-abstain decision (src/careerbot/data/decision.json) on labelled questions.
 
 Each labelled set is a corpus plus a question file; every question is answered once to gather its evidence,
-whose generic features (careerbot.decide.FEATURES) and label (answerable or not) make one training row. The
+whose generic features (careerbot.answer.decide.FEATURES) and label (answerable or not) make one training row. The
 rows are split into folds grouped by article, so no fold is scored by a model that saw its articles. The
 threshold is chosen on the held-out folds' predictions: by default the balanced point (answered share of the
 answerable plus refused share of the rest, at its highest), or with --max-false-refusals F the highest that
@@ -33,9 +33,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(ROOT / "src"))
 
 from careerbot import KnowledgeBase, Settings  # noqa: E402
-from careerbot.decide import (DATA, FEATURES, balanced_threshold, features, fit_logistic, grouped_folds,  # noqa: E402
+from careerbot.answer.decide import (DATA, FEATURES, balanced_threshold, features, fit_logistic, grouped_folds,  # noqa: E402
                               threshold_for, vector)
-from careerbot.evidence import gather  # noqa: E402
+from careerbot.answer.evidence import gather  # noqa: E402
 
 
 def rows_of(path: Path) -> list[dict]:

@@ -11,7 +11,7 @@ from conftest import MLE_VS_LEAD, RS_VS_LEAD
 
 from careerbot import KnowledgeBase
 from careerbot.errors import EmptyCorpus, InvalidArgument
-from careerbot.evaluate import load_questions
+from careerbot.evaluation.questions import load_questions
 from careerbot.feedback import eval_cases, read_feedback, record_feedback
 from careerbot.fulltext import indexed_article
 

@@ -11,7 +11,7 @@ from conftest import CORPUS, MLE_VS_LEAD
 
 @pytest.fixture(scope="module")
 def embedder(settings):
-    from careerbot.embed import Embedder
+    from careerbot.index.embed import Embedder
 
     return Embedder.load(settings)
 

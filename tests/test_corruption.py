@@ -21,7 +21,7 @@ import pytest
 from careerbot import KnowledgeBase, Settings
 from careerbot.cli import main as cli_main
 from careerbot.errors import CorruptIndex, IndexNotFound, StaleIndex
-from careerbot.index import current_version
+from careerbot.index.versions import current_version
 
 from conftest import MLE_VS_LEAD, RESEARCHER_VS_ENGINEER
 

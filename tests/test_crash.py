@@ -29,7 +29,7 @@ import pytest
 
 from careerbot import KnowledgeBase
 from careerbot.chunk import split_units
-from careerbot.embed import Embedder
+from careerbot.index.embed import Embedder
 from careerbot.errors import IndexNotFound
 from careerbot.corpus import list_corpus
 from careerbot.files import sha256_file
@@ -45,7 +45,7 @@ ZYGOTE = r"""
 import json, os, sys
 import faiss  # before the model, so the thread setting below covers FAISS's OpenMP pool as well
 from careerbot import cli, kb
-from careerbot.embed import Embedder
+from careerbot.index.embed import Embedder
 from careerbot.settings import Settings
 Embedder.load(Settings.from_env())
 print("ready", flush=True)

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from careerbot.decide import (DATA, FEATURES, Decision, balanced_threshold, fit_logistic, grouped_folds,
+from careerbot.answer.decide import (DATA, FEATURES, Decision, balanced_threshold, fit_logistic, grouped_folds,
                               threshold_for)
 
 

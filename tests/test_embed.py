@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from careerbot.embed import SMALL_INPUT, Embedder, ThreadChooser
+from careerbot.index.embed import SMALL_INPUT, Embedder, ThreadChooser
 
 TEXTS = [
     "what does a lead ML engineer earn?",
@@ -114,7 +114,7 @@ def test_one_configured_thread_means_one_thread():
 
 # ----- "late" sentence vectors (the default): pooled from the chunk pass, settings.sentence_vectors ------
 def test_spans_are_found_in_order_after_the_body_starts():
-    from careerbot.embed import _spans
+    from careerbot.index.embed import _spans
 
     text = "Skills — Data\nPython. SQL:\n- Python\n- SQL"
     assert _spans(text, "Python. SQL:\n- Python\n- SQL", ["Python.", "SQL:", "- Python", "- SQL"]) == [
@@ -160,7 +160,7 @@ def test_the_default_index_holds_late_vectors_and_a_standalone_one_is_refused_un
 
 
 def test_contrast_removes_the_share_sentences_of_one_passage_have_in_common():
-    from careerbot.evidence import contrasted
+    from careerbot.answer.evidence import contrasted
 
     shared = np.array([1.0, 0.0, 0.0])
     own = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])

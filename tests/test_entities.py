@@ -1,6 +1,6 @@
 """Entities learned from a corpus's own titles, headings and text, in more than one domain (model-free)."""
-from careerbot.entities import Lexicon, Mention, fit
-from careerbot.rewrite import Vocabulary, content_terms, expand, rewrite_query
+from careerbot.answer.entities import Lexicon, Mention, fit
+from careerbot.answer.rewrite import Vocabulary, content_terms, expand, rewrite_query
 
 NURSING = Lexicon.build(
     titles=["How to Become a Registered Nurse", "Nurse Practitioner vs. Registered Nurse: Pay and Duties"],

@@ -8,8 +8,8 @@ import math
 import pytest
 
 from careerbot.cli import main
-from careerbot.beir import load_beir
-from careerbot.evaluate import fact_covered, markers_valid, mrr_at, ndcg_at, recall_at, score_run
+from careerbot.evaluation.beir import load_beir
+from careerbot.evaluation.questions import fact_covered, markers_valid, mrr_at, ndcg_at, recall_at, score_run
 from careerbot.errors import InvalidArgument
 from careerbot.records import Answer, Citation, Hit
 

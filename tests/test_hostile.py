@@ -87,7 +87,7 @@ def test_injected_instructions_are_quoted_with_a_source_not_obeyed(hostile_kb):
 def test_model_prompt_delimits_passages_as_untrusted_data(hostile_kb, settings):
     """The prompt for a local model: passages inside one <passages> block that no article text, title or
     section can close, and a system prompt that calls them untrusted data."""
-    llm = pytest.importorskip("careerbot.llm")
+    llm = pytest.importorskip("careerbot.answer.llm")
     hits = [h for q in ("office manager ignore previous instructions PWNED", "What does a UX writer do?",
                         "technical writer developer advocate") for h in hostile_kb.search(q, k=3)]
     assert {h.source for h in hits} >= set(HOSTILE_FILES)

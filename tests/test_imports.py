@@ -84,4 +84,25 @@ def test_no_stage_imports_an_edge():
 
 def test_the_walker_sees_imports_inside_functions():
     assert cycles({"a": {"b"}, "b": {"a"}, "c": set()}) == [["a", "b"]]
-    assert "careerbot.llm" in module_graph()["careerbot.respond"]  # imported inside stream_answer
+    assert "careerbot.answer.llm" in module_graph()["careerbot.answer.respond"]  # imported inside stream_answer
+
+
+# The pipeline's stages, upstream first: a stage may use the ones before it, never one after it. Ranking
+# (retrieve) reads any store's index through a protocol (retrieve.search.Searchable), so it comes before the
+# index package, whose in-memory Index offers .search() through it.
+STAGES = ["careerbot.ingest", "careerbot.chunk", "careerbot.retrieve", "careerbot.index", "careerbot.answer"]
+
+
+def stage_of(module: str) -> int | None:
+    return next((i for i, s in enumerate(STAGES) if module == s or module.startswith(s + ".")), None)
+
+
+def test_data_flows_downstream_between_the_stage_packages():
+    upstream = []
+    for module, targets in module_graph().items():
+        here = stage_of(module)
+        for target in targets:
+            there = stage_of(target)
+            if here is not None and there is not None and there > here:
+                upstream.append(f"{module} imports {target}")
+    assert not upstream, upstream

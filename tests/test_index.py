@@ -9,7 +9,7 @@ import pytest
 from careerbot import KnowledgeBase, Settings
 from careerbot.errors import (EmptyCorpus, EmptyQuery, IndexNotFound, InvalidArgument, QueryTooLong,
                               StaleIndex)
-from careerbot.index import current_version
+from careerbot.index.versions import current_version
 
 from conftest import MLE_VS_LEAD
 
@@ -170,7 +170,7 @@ def test_open_or_build_creates_then_updates(tmp_path, session_corpus, settings):
 
 
 def test_hnsw_search_breadth_widens_only_for_very_large_indexes():
-    from careerbot.index import ef_search_for, make_faiss_index
+    from careerbot.index.versions import ef_search_for, make_faiss_index
     import numpy as np
 
     assert ef_search_for(100_000, 256) == 256

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from careerbot import KnowledgeBase
-from careerbot.index import current_version
-from careerbot.lexical import B, K1, KeywordIndex, keyword_terms, tokenize
+from careerbot.index.versions import current_version
+from careerbot.index.lexical import B, K1, KeywordIndex, keyword_terms, tokenize
 
 from conftest import RS_VS_LEAD
 

@@ -20,8 +20,8 @@ import pytest
 from careerbot import KnowledgeBase
 from careerbot.chunk import count_tokens
 from careerbot.errors import InvalidArgument, ModelUnavailable
-from careerbot.evidence import gather
-from careerbot.llm import Backend, build_messages, cite, parse_backend, repair_markers, smollm2_path
+from careerbot.answer.evidence import gather
+from careerbot.answer.llm import Backend, build_messages, cite, parse_backend, repair_markers, smollm2_path
 from careerbot.records import Answer, Hit
 
 from conftest import MLE_VS_LEAD

@@ -1,6 +1,6 @@
 """The articles a question names (references.py), model-free, over titles in two domains."""
-from careerbot.references import find_references
-from careerbot.rewrite import terms
+from careerbot.answer.references import find_references
+from careerbot.answer.rewrite import terms
 
 TITLES = {
     "nights.md": "The Night-Shift Survival Guide for New Nurses",

@@ -1,5 +1,5 @@
 """Related terms told by the bundled embedding model: a question's word may stand for a heading's word."""
-from careerbot.related import RelatedTerms
+from careerbot.answer.related import RelatedTerms
 
 
 def test_related_words_are_found_and_opposites_are_not(kb):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from careerbot import KnowledgeBase, Settings
-from careerbot.retrieve import convex_fuse, diversify, expand_text, rrf_fuse
+from careerbot.retrieve.search import convex_fuse, diversify, expand_text, rrf_fuse
 
 from conftest import DS_VS_LEAD, MLE_VS_LEAD, RESEARCHER_VS_ENGINEER, RS_VS_LEAD
 

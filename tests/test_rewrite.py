@@ -1,5 +1,5 @@
 """Question clean-up before retrieval: pasted markup is not part of what is asked."""
-from careerbot.rewrite import strip_markup
+from careerbot.answer.rewrite import strip_markup
 
 
 def test_markup_is_dropped_but_comparisons_stay():

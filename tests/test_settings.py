@@ -127,7 +127,7 @@ def test_formats_and_file_hash(tmp_path):
 def test_importing_careerbot_starts_no_thread_and_sets_no_variable():
     # Every module but ui/ (gradio) and embed.py, which still set variables at import (left to their owners);
     # embed is imported before the snapshot, as other modules import it.
-    code = ("import os, pkgutil, importlib, threading, careerbot, careerbot.embed\n"
+    code = ("import os, pkgutil, importlib, threading, careerbot, careerbot.index.embed\n"
             "from concurrent.futures import Executor\n"
             "before = dict(os.environ)\n"
             "names = [m.name for m in pkgutil.walk_packages(careerbot.__path__, 'careerbot.')\n"

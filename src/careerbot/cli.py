@@ -235,7 +235,7 @@ def cmd_eval(args, settings: Settings) -> int:
     """`careerbot eval [DATASET] [--json] [--split S] [--modes M,...] [--index DIR]`: a BEIR folder, or a
     question file (careerbot's own by default)."""
     from .errors import InvalidArgument
-    from .evaluate import default_questions, evaluate_questions, format_questions
+    from .evaluation.questions import default_questions, evaluate_questions, format_questions
 
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     bad = [m for m in modes if m not in RETRIEVAL_MODES]
@@ -244,7 +244,7 @@ def cmd_eval(args, settings: Settings) -> int:
     progress = settings.show_progress()
     dataset = Path(args.dataset) if args.dataset else None
     if dataset is not None and dataset.is_dir():
-        from .beir import evaluate_beir, format_beir
+        from .evaluation.beir import evaluate_beir, format_beir
 
         report = evaluate_beir(dataset, settings, modes, args.split or "test", progress)
         text = format_beir(report)

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import index as store
+from .index import versions as store
 from .chunk import Chunker, chunk_article, split_units
 from .corpus import scan_corpus
 from .errors import CareerbotError, EmptyCorpus, IndexLocked, InvalidArgument, StaleIndex, UnsupportedFile
 from .ingest import fingerprints, read_page, site_chrome, to_article
-from .lexical import keyword_terms
+from .index.lexical import keyword_terms
 from .records import Answer, Chunk, Hit, UpdateReport
 from .settings import DEFAULTS, Settings
 from .store import Store, open_store
@@ -268,7 +268,7 @@ class KnowledgeBase:
         show = self.settings.show_progress()
         new_units = [split_units(c.text) for c in new_chunks]
         if self.settings.ray:  # the same encoder calls, on Ray actors (ray_embed.py)
-            from .ray_embed import embed_on_ray
+            from .index.ray_embed import embed_on_ray
 
             new_vectors, new_unit_vectors = embed_on_ray([c.embed_text for c in new_chunks],
                                                          [c.text for c in new_chunks], new_units, self.settings,
@@ -297,7 +297,7 @@ class KnowledgeBase:
         """The embedding model, loaded on first use and shared."""
         with self._embedder_lock:
             if self._embedder is None:
-                from .embed import Embedder
+                from .index.embed import Embedder
 
                 self._embedder = Embedder.load(self.settings)
             return self._embedder
@@ -338,14 +338,14 @@ class KnowledgeBase:
 
     def search(self, query: str, k: int | None = None, mode: str | None = None) -> list[Hit]:
         """Ranked passages for a query, best first. Usage: kb.search("lead ML engineer salary", k=5)"""
-        from .retrieve import search
+        from .retrieve.search import search
 
         self._follow_store()
         return search(self._snapshot, self.embedder(), query, self.settings, k=k, mode=mode)
 
     def ask(self, question: str, history: list[dict] | None = None) -> Answer:
         """A grounded answer with [n] citations. Usage: kb.ask("Do I need a PhD?").text"""
-        from .respond import answer_question
+        from .answer.respond import answer_question
 
         self._follow_store()
         return answer_question(self, question, history or [])
@@ -357,7 +357,7 @@ class KnowledgeBase:
         (markers repaired, or an extractive fallback), so show `answer.text` once it arrives.
         Usage: for event in kb.ask_stream("What do data scientists do?"): ...
         """
-        from .respond import stream_answer
+        from .answer.respond import stream_answer
 
         self._follow_store()
         return stream_answer(self, question, history or [])

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..errors import InvalidArgument
-from ..index import ChunkRecord, Snapshot
+from ..index.versions import ChunkRecord, Snapshot
 
 
 class Lock(Protocol):

@@ -1,4 +1,4 @@
-"""The local folder store (the default): FAISS + bm25s in versioned directories (careerbot.index).
+"""The local folder store (the default): FAISS + bm25s in versioned directories (careerbot.index.versions).
 
 Usage: store = FolderStore(Path("index"), settings); snapshot = store.load()
 """
@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import index as folder
-from ..index import ChunkRecord, Index, Snapshot
+from ..index import versions as folder
+from ..index.versions import ChunkRecord, Index, Snapshot
 
 log = logging.getLogger("careerbot")
 

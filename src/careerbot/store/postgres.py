@@ -14,7 +14,7 @@ version. A build or update creates the tables, fills them (kept chunks are copie
 new ones are sent) and moves `live` in ONE transaction: a crash or a killed writer leaves the previous
 version live and nothing behind. Writers take an advisory lock; the last few versions are kept for replicas
 that have not moved on yet. Search runs in the database: dense kNN (`<#>`) and BM25 from the postings
-(Lucene's formula, the same scores as the folder's bm25s), fused in Python by careerbot.retrieve. (A GIN
+(Lucene's formula, the same scores as the folder's bm25s), fused in Python by careerbot.retrieve.search. (A GIN
 index over the tsvectors with BM25 computed per matching row measured 8x slower: docs/deploy.md.)
 
 Usage: store = PostgresStore("postgresql://careerbot@127.0.0.1:5432/careerbot", settings)
@@ -34,8 +34,8 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 
 from ..errors import CorruptIndex, IndexLocked, IndexNotFound, StaleIndex, StoreUnavailable
-from ..index import ChunkRecord, Snapshot
-from ..lexical import B, K1
+from ..index.versions import ChunkRecord, Snapshot
+from ..index.lexical import B, K1
 from ..records import Chunk
 
 SCHEMA_VERSION = 1

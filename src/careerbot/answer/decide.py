@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-DATA = Path(__file__).parent / "data" / "decision.json"
+DATA = Path(__file__).parents[1] / "data" / "decision.json"
 FEATURES = ("strength", "best_similarity", "best_aspect", "best_coverage", "best_fit", "top_hit_similarity",
             "top_hit_score", "article_margin", "eligible", "figure_asked", "figure_found", "numbers_missing",
             "names_missing", "no_terms", "constraints_met")

@@ -16,7 +16,7 @@ from .decide import shipped_decision
 from .evidence import MIN_FIT, Evidence, Unit, gather
 from .entities import fit
 from .rewrite import numbers
-from .records import Answer, Citation, Hit
+from ..records import Answer, Citation, Hit
 
 _COMPARES = re.compile(r"\b(vs\.?|versus|compar\w*|differ\w*|between|or|than|both|each|contrast)\b", re.I)
 MAX_BLOCKS = 3  # separate passages quoted in one answer (comparisons: one more per extra role)

@@ -14,15 +14,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .chunk import split_sentences
+from ..chunk import split_sentences
 from .recall import Remembering, previous_articles, recall, recall_within, references_of, with_neighbours
-from .embed import SMALL_INPUT
+from ..index.embed import SMALL_INPUT
 from .related import TEMPLATE, RelatedTerms
-from .retrieve import clean_query
+from ..retrieve.search import clean_query
 from .entities import Lexicon, Mention, fit
 from .rewrite import Vocabulary, content_terms, earlier_questions, expand, numbers, rewrite_query
-from .lexical import STOPWORDS
-from .records import Hit
+from ..index.lexical import STOPWORDS
+from ..records import Hit
 
 MIN_FIT = 0.6  # a unit must speak about the asked role at least this well to support an answer
 # Calibrated on tests/questions.jsonl (see docs/answers.md): the supporting unit must cover this share

@@ -1,4 +1,4 @@
-"""Recall: the passages an answer is built from. Retrieval (careerbot.retrieve) with a deeper per-article
+"""Recall: the passages an answer is built from. Retrieval (careerbot.retrieve.search) with a deeper per-article
 cap, each hit followed by its neighbours under the same heading, per-role retrieval for comparisons, and
 the articles a question names (references.py).
 
@@ -10,12 +10,12 @@ import re
 
 import numpy as np
 
-from .errors import CareerbotError
+from ..errors import CareerbotError
 from .references import References, find_references
-from .retrieve import checked_query, search, search_within
+from ..retrieve.search import checked_query, search, search_within
 from .entities import Mention
 from .rewrite import Vocabulary, content_terms, terms
-from .records import Hit
+from ..records import Hit
 
 ANSWER_K = 10  # passages retrieved for an answer: both roles of a comparison and every article that answers
 

@@ -14,14 +14,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .errors import EmptyQuery, InvalidArgument, QueryTooLong
-from .lexical import tokenize
-from .records import ChunkRecord, Hit
-from .settings import MAX_K, allowed, check_mode
+from ..errors import EmptyQuery, InvalidArgument, QueryTooLong
+from ..index.lexical import tokenize
+from ..records import ChunkRecord, Hit
+from ..settings import MAX_K, allowed, check_mode
 
 
 class Searchable(Protocol):
-    """What ranking reads from an index: careerbot.index.Index (and its Snapshot), or the PostgreSQL
+    """What ranking reads from an index: careerbot.index.versions.Index (and its Snapshot), or the PostgreSQL
     store's snapshot, whose vectors and postings answer the same calls from the database."""
 
     @property

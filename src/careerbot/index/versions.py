@@ -31,11 +31,11 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from .errors import CorruptIndex, IndexLocked, IndexNotFound, StaleIndex
-from .files import sha256_file
+from ..errors import CorruptIndex, IndexLocked, IndexNotFound, StaleIndex
+from ..files import sha256_file
 from .lexical import KeywordIndex, keyword_terms
-from .records import Chunk, ChunkRecord, Hit
-from .retrieve import search
+from ..records import Chunk, ChunkRecord, Hit
+from ..retrieve.search import search
 
 # 2: a chunk's section is its heading path, a JSON list (was one 'A › B' string).
 FORMAT_VERSION = 2
@@ -54,7 +54,7 @@ def _read_only(array: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True, eq=False)
 class Index:
     """Chunk records with their FAISS index and BM25 index, in memory; minsearch's surface over the
-    product's own retrieval (careerbot.retrieve). Never changed: `fit` returns a new Index.
+    product's own retrieval (careerbot.retrieve.search). Never changed: `fit` returns a new Index.
 
     `records[i]` is FAISS id i and BM25 document i; `unit_vectors` hold the sentence vectors of every
     record (rows unit_start … unit_start + unit_count), which extractive answers score. `embedder`

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InvalidArgument
-from .evaluate import lines, score_run, show
-from .files import sha256_file
-from .index import Index, Snapshot
-from .lexical import B, K1, KeywordIndex, tokenize
-from .records import Chunk, ChunkRecord
-from .retrieve import clean_query, ranked
+from ..errors import InvalidArgument
+from .questions import lines, score_run, show
+from ..files import sha256_file
+from ..index.versions import Index, Snapshot
+from ..index.lexical import B, K1, KeywordIndex, tokenize
+from ..records import Chunk, ChunkRecord
+from ..retrieve.search import clean_query, ranked
 
 CORPUS_RECIPE = "title + ' ' + text"  # what each BEIR document is embedded and BM25-indexed as (MTEB style)
 
@@ -119,7 +119,7 @@ def beir_index(data: BeirData, vectors: np.ndarray, token_lists: list[list[str]]
 def store_snapshot(data: BeirData, vectors: np.ndarray, token_lists: list[list[str]], settings) -> Snapshot:
     """The BEIR corpus in the PostgreSQL store of `settings.store`, in a schema of its own (careerbot_eval),
     so the app's index there is left alone; written once per corpus, model and index settings."""
-    from .store.postgres import PostgresStore, documents_snapshot
+    from ..store.postgres import PostgresStore, documents_snapshot
 
     pg = PostgresStore(settings.store, settings, schema="careerbot_eval")
     records = [ChunkRecord(Chunk(doc, doc, title, (), None, 0, text), tuple(tokens), 0, 0)
@@ -156,12 +156,12 @@ def evaluate_beir(folder: str | Path, settings, modes: list[str], split: str = "
     report = {"dataset": data.name, "split": split, "queries": len(queries), "documents": len(data.doc_ids),
               "model": settings.model, "document_recipe": CORPUS_RECIPE,
               "bm25": {"library": "bm25s", "method": "lucene", "k1": K1, "b": B,
-                       "tokenizer": "careerbot.lexical.tokenize (lowercase, stopwords, Snowball English stems)"},
+                       "tokenizer": "careerbot.index.lexical.tokenize (lowercase, stopwords, Snowball English stems)"},
               "fusion": _fusion_settings(settings), "modes": {}}
     vectors = query_vectors = None
     dense_s = query_embed_s = 0.0
     if need_dense:
-        from .embed import Embedder
+        from ..index.embed import Embedder
 
         embedder = Embedder.load(settings)
         started = time.perf_counter()

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InvalidArgument, InvalidQuery
-from .records import Answer
+from ..errors import InvalidArgument, InvalidQuery
+from ..records import Answer
 
 
 # ----- metrics (linear gain, log2 discount, as pytrec_eval computes them) ---------------------------
@@ -68,7 +68,7 @@ MARKER = re.compile(r"\[(\d+)\]")
 def default_questions() -> Path:
     """tests/questions.jsonl of the working directory, else of the source checkout."""
     here = Path("tests/questions.jsonl")
-    return here if here.is_file() else Path(__file__).resolve().parents[2] / "tests" / "questions.jsonl"
+    return here if here.is_file() else Path(__file__).resolve().parents[3] / "tests" / "questions.jsonl"
 
 
 def load_questions(path: str | Path) -> list[dict]:

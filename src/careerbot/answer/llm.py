@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .answer import answerable, extractive_answer, select
-from .chunk import count_tokens, split_sentences
-from .errors import InvalidArgument, ModelUnavailable
+from .compose import answerable, extractive_answer, select
+from ..chunk import count_tokens, split_sentences
+from ..errors import InvalidArgument, ModelUnavailable
 from .evidence import gather, vocabulary
 from .rewrite import terms
-from .records import Answer, Citation, Hit
+from ..records import Answer, Citation, Hit
 
 SYSTEM_PROMPT = (
     "You are careerbot. Answer the question using only the numbered passages from career articles. "

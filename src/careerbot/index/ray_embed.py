@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .errors import InvalidArgument, ModelUnavailable
+from ..errors import InvalidArgument, ModelUnavailable
 
 ProgressFn = Callable[[float, str], None]
 
@@ -24,7 +24,7 @@ class EncodeBatch:
 
     def __init__(self, settings_json: str) -> None:
         from .embed import Embedder
-        from .settings import Settings
+        from ..settings import Settings
 
         self.settings = Settings(**json.loads(settings_json))
         self.embedder = Embedder.load(self.settings)

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ModelUnavailable
-from .settings import DEFAULT_MODEL
+from ..errors import ModelUnavailable
+from ..settings import DEFAULT_MODEL
 
 # Nothing may reach a model hub at run time.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

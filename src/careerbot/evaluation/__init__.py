@@ -1,0 +1,1 @@
+"""Evaluation: question sets and their answer/retrieval metrics (questions), and BEIR benchmarks (beir)."""
