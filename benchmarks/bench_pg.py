@@ -61,7 +61,7 @@ def bench_scale(engine: PgEngine, sizes: list[int]) -> dict:
     from careerbot.evaluation.beir import corpus_vectors, load_beir
     from careerbot.index.embed import Embedder
     from careerbot.index.versions import ChunkRecord
-    from careerbot.index.lexical import tokenize
+    from careerbot.retrieve.lexical import tokenize
     from careerbot.records import Chunk
     from careerbot.retrieve.search import ranked
     from careerbot.settings import Settings

@@ -65,7 +65,7 @@ def real_chunks(n_real: int, settings, embedder) -> tuple[list, np.ndarray]:
     from careerbot.chunk import Chunker, chunk_article
     from careerbot.index.versions import ChunkRecord
     from careerbot.ingest import parse_file
-    from careerbot.index.lexical import keyword_terms
+    from careerbot.retrieve.lexical import keyword_terms
     from generate import write_corpus
 
     cache = _real_cache_path(n_real, settings)
@@ -139,7 +139,7 @@ def task_scale(payload: dict) -> dict:
 
     from careerbot.index.embed import Embedder
     from careerbot.index.versions import ChunkRecord, Index, make_faiss_index
-    from careerbot.index.lexical import KeywordIndex, tokenize
+    from careerbot.retrieve.lexical import KeywordIndex, tokenize
     from careerbot.retrieve.search import search
 
     settings = _settings()

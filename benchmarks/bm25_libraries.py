@@ -13,7 +13,7 @@ import numpy as np
 
 from careerbot.evaluation.beir import load_beir
 from careerbot.evaluation.questions import score_run
-from careerbot.index.lexical import KeywordIndex, tokenize
+from careerbot.retrieve.lexical import KeywordIndex, tokenize
 
 
 def top_ids(scores: np.ndarray, n: int = 100) -> list[int]:
@@ -42,7 +42,7 @@ def main(folder: str) -> None:
     print(f"tokenize {len(tokens)} documents: {time.perf_counter() - started:.2f}s", file=sys.stderr)
     query_tokens = [tokenize(q) for q in data.queries.values()]
     libraries = {
-        "bm25s (lucene, careerbot.index.lexical)": (lambda t, k1, b: KeywordIndex.build(t, k1=k1, b=b),
+        "bm25s (lucene, careerbot.retrieve.lexical)": (lambda t, k1, b: KeywordIndex.build(t, k1=k1, b=b),
                                               lambda index, q: index.scores(q)),
         "rank_bm25 BM25Okapi": (lambda t, k1, b: BM25Okapi(t, k1=k1, b=b),
                                 lambda index, q: np.asarray(index.get_scores(q))),

@@ -18,7 +18,7 @@ import numpy as np
 from careerbot.index.embed import Embedder
 from careerbot.evaluation.beir import beir_index, corpus_vectors, load_beir, run_mode
 from careerbot.evaluation.questions import score_run
-from careerbot.index.lexical import tokenize
+from careerbot.retrieve.lexical import tokenize
 from careerbot.retrieve.search import clean_query
 from careerbot.settings import Settings
 

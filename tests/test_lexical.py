@@ -8,7 +8,7 @@ import pytest
 
 from careerbot import KnowledgeBase
 from careerbot.index.versions import current_version
-from careerbot.index.lexical import B, K1, KeywordIndex, keyword_terms, tokenize
+from careerbot.retrieve.lexical import B, K1, KeywordIndex, keyword_terms, tokenize
 
 from conftest import RS_VS_LEAD
 

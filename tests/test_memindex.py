@@ -14,7 +14,7 @@ import pytest
 from careerbot import Settings
 from careerbot.errors import CorruptIndex
 from careerbot.index.versions import Index
-from careerbot.index.lexical import tokenize
+from careerbot.retrieve.lexical import tokenize
 from careerbot.records import Chunk
 
 ARTICLES = {

@@ -22,7 +22,7 @@ from .chunk import Chunker, chunk_article, split_units
 from .corpus import scan_corpus
 from .errors import CareerbotError, EmptyCorpus, IndexLocked, InvalidArgument, StaleIndex, UnsupportedFile
 from .ingest import fingerprints, read_page, site_chrome, to_article
-from .index.lexical import keyword_terms
+from .retrieve.lexical import keyword_terms
 from .records import Answer, Chunk, Hit, UpdateReport
 from .settings import DEFAULTS, Settings
 from .store import Store, open_store

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..ingest.blocks import stopwords
-from ..index.lexical import STOPWORDS, tokenize
+from ..retrieve.lexical import STOPWORDS, tokenize
 
 # Plain English that surrounds a person's role: "work as a", "become an", "hire a", "… who".
 _ROLE_BEFORE = re.compile(r"\b(?:as|become|becoming|became|be|being|am|hire|hiring|hired|aspiring)\s+an?\s+"

@@ -21,7 +21,7 @@ from .related import TEMPLATE, RelatedTerms
 from ..retrieve.search import clean_query
 from .entities import Lexicon, Mention, fit
 from .rewrite import Vocabulary, content_terms, earlier_questions, expand, numbers, rewrite_query
-from ..index.lexical import STOPWORDS
+from ..retrieve.lexical import STOPWORDS
 from ..records import Hit
 
 MIN_FIT = 0.6  # a unit must speak about the asked role at least this well to support an answer

@@ -18,7 +18,7 @@ from collections import Counter
 
 import numpy as np
 
-from ..index.lexical import STOPWORDS, tokenize
+from ..retrieve.lexical import STOPWORDS, tokenize
 
 RELATED_MIN = 0.8  # cosine of two words' vectors (each read as "the <word>") for one to stand for the other
 TEMPLATE = "the {}"  # a word alone is read as a name or a verb as often as a noun; "the pay" is a noun

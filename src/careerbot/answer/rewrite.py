@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .entities import Lexicon, entity_key
-from ..index.lexical import STOPWORDS, tokenize
+from ..retrieve.lexical import STOPWORDS, tokenize
 
 # Words a question can carry without asking for anything the passages must contain (plain English).
 SOFT_WORDS = frozenset("""need needs needed require requires required requirement necessary must typical typically

@@ -19,7 +19,7 @@ from ..errors import InvalidArgument
 from .questions import lines, score_run, show
 from ..files import sha256_file
 from ..index.versions import Index, Snapshot
-from ..index.lexical import B, K1, KeywordIndex, tokenize
+from ..retrieve.lexical import B, K1, KeywordIndex, tokenize
 from ..records import Chunk, ChunkRecord
 from ..retrieve.search import clean_query, ranked
 
@@ -156,7 +156,7 @@ def evaluate_beir(folder: str | Path, settings, modes: list[str], split: str = "
     report = {"dataset": data.name, "split": split, "queries": len(queries), "documents": len(data.doc_ids),
               "model": settings.model, "document_recipe": CORPUS_RECIPE,
               "bm25": {"library": "bm25s", "method": "lucene", "k1": K1, "b": B,
-                       "tokenizer": "careerbot.index.lexical.tokenize (lowercase, stopwords, Snowball English stems)"},
+                       "tokenizer": "careerbot.retrieve.lexical.tokenize (lowercase, stopwords, Snowball stems)"},
               "fusion": _fusion_settings(settings), "modes": {}}
     vectors = query_vectors = None
     dense_s = query_embed_s = 0.0

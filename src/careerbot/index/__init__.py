@@ -1,2 +1,2 @@
-"""The index: chunks embedded (embed), BM25 over them (lexical), the in-memory Index and its versioned
+"""The index: chunks embedded (embed), the in-memory Index (with BM25 from retrieve.lexical) and its versioned
 folder (versions), and embedding at scale on Ray (ray_embed)."""

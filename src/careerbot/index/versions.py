@@ -33,7 +33,7 @@ import numpy as np
 
 from ..errors import CorruptIndex, IndexLocked, IndexNotFound, StaleIndex
 from ..files import sha256_file
-from .lexical import KeywordIndex, keyword_terms
+from ..retrieve.lexical import KeywordIndex, keyword_terms
 from ..records import Chunk, ChunkRecord, Hit
 from ..retrieve.search import search
 

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..errors import EmptyQuery, InvalidArgument, QueryTooLong
-from ..index.lexical import tokenize
+from .lexical import tokenize
 from ..records import ChunkRecord, Hit
 from ..settings import MAX_K, allowed, check_mode
 

@@ -35,7 +35,7 @@ import numpy as np
 
 from ..errors import CorruptIndex, IndexLocked, IndexNotFound, StaleIndex, StoreUnavailable
 from ..index.versions import ChunkRecord, Snapshot
-from ..index.lexical import B, K1
+from ..retrieve.lexical import B, K1
 from ..records import Chunk
 
 SCHEMA_VERSION = 1
