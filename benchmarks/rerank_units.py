@@ -20,7 +20,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tune_retrieval import prepare  # noqa: E402
 
-from careerbot import index as store  # noqa: E402
+from careerbot.index import versions as store  # noqa: E402
 from careerbot.evaluation.beir import corpus_vectors, run_mode  # noqa: E402
 from careerbot.chunk import split_units  # noqa: E402
 from careerbot.index.embed import Embedder  # noqa: E402

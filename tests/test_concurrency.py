@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from careerbot import KnowledgeBase
-from careerbot import index as store
+from careerbot.index import versions as store
 from careerbot.errors import IndexLocked
 
 from conftest import MLE_VS_LEAD
