@@ -1,10 +1,13 @@
 """The embedder: one code path's numbers whether a call carries one query or a batch (real model)."""
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 import pytest
 
-from careerbot.embed import SMALL_INPUT, Embedder, ThreadChooser
+from careerbot.embed import SMALL_INPUT, Embedder, QueryBatcher, ThreadChooser
 
 TEXTS = [
     "what does a lead ML engineer earn?",
@@ -187,3 +190,116 @@ def test_token_count_ignores_the_truncation_another_caller_left_on_the_tokenizer
     embedder.model.tokenizer(["x"], truncation=True, max_length=8)  # leaves truncation set on the backend
     assert embedder.token_count(text) == len(embedder.model.tokenizer(text, truncation=False)["input_ids"]) > 256
     assert not embedder.fits(text) and embedder.fits("machine learning")
+
+
+# ----- concurrent queries share one encoder pass (QueryBatcher; a fake encoder first, then the model) -------
+class FakeEncoder:
+    """Vectors derived from each text's characters; every call recorded; the first call can be held."""
+
+    def __init__(self, hold_first: int = 0) -> None:
+        self.calls: list[list[str]] = []
+        self.hold_first = hold_first  # hold the first pass until this many callers are queued behind it
+        self.batcher: QueryBatcher | None = None
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        if not self.calls and self.hold_first:
+            deadline = time.monotonic() + 10
+            while len(self.batcher._queue) < self.hold_first and time.monotonic() < deadline:
+                time.sleep(0.001)
+        self.calls.append(list(texts))
+        return np.array([[len(t), sum(map(ord, t)), i] for i, t in enumerate(texts)], dtype=np.float32)
+
+
+def _expected(texts: list[str]) -> np.ndarray:
+    return np.array([[len(t), sum(map(ord, t))] for t in texts], dtype=np.float32)
+
+
+def _concurrently(batcher: QueryBatcher, requests: list[list[str]]) -> list[np.ndarray]:
+    results: list = [None] * len(requests)
+
+    def ask(i: int) -> None:
+        results[i] = batcher.encode(requests[i])
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(requests))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+def test_an_uncontended_query_is_encoded_at_once_alone():
+    fake = FakeEncoder()
+    batcher = QueryBatcher(fake)
+    for text in ["first question", "second one", "third"]:
+        np.testing.assert_array_equal(batcher.encode([text])[:, :2], _expected([text]))
+    assert fake.calls == [["first question"], ["second one"], ["third"]]  # nothing waited to be joined
+
+
+def test_queries_asked_while_the_encoder_is_busy_share_the_next_pass_and_each_gets_its_own_rows():
+    fake = FakeEncoder(hold_first=7)
+    batcher = fake.batcher = QueryBatcher(fake)
+    requests = [[f"question {i}"] for i in range(7)] + [["two texts", "in one call"]]
+    results = _concurrently(batcher, requests)
+    assert len(fake.calls) == 2 and len(fake.calls[0]) in (1, 2)  # the first caller alone, then everyone else
+    assert sorted(t for call in fake.calls for t in call) == sorted(t for r in requests for t in r)
+    for request, result in zip(requests, results):
+        np.testing.assert_array_equal(result[:, :2], _expected(request))
+    assert (batcher.passes, batcher.texts) == (2, 9)
+
+
+def test_a_batch_stays_within_its_text_and_padded_length_limits():
+    fake = FakeEncoder(hold_first=6)
+    batcher = fake.batcher = QueryBatcher(fake, max_texts=3, max_chars=3 * 10)
+    requests = [["a" * 10] for _ in range(6)] + [["b" * 40]]  # the long one fits no batch but its own
+    results = _concurrently(batcher, requests)
+    for request, result in zip(requests, results):
+        np.testing.assert_array_equal(result[:, :2], _expected(request))
+    later = fake.calls[1:]
+    assert all(len(call) <= 3 for call in later)
+    assert all(len(call) * max(map(len, call)) <= 30 for call in later if len(call) > 1)
+    assert ["b" * 40] in fake.calls
+
+
+def test_a_failed_pass_fails_its_callers_and_the_next_pass_still_runs():
+    class Broken(FakeEncoder):
+        def __call__(self, texts):
+            if any("bad" in t for t in texts):
+                raise RuntimeError("the model failed")
+            return super().__call__(texts)
+
+    fake = Broken()
+    batcher = QueryBatcher(fake)
+    with pytest.raises(RuntimeError, match="the model failed"):
+        batcher.encode(["bad input"])
+    np.testing.assert_array_equal(batcher.encode(["good input"])[:, :2], _expected(["good input"]))
+
+
+def test_thread_counts_are_chosen_per_batch_size(embedder):
+    assert embedder.chooser(1) is not embedder.chooser(2)
+    assert embedder.chooser(2) is embedder.chooser(3) and embedder.chooser(8) is embedder.chooser(15)
+
+
+def test_queries_encoded_concurrently_equal_the_same_queries_encoded_one_by_one(embedder):
+    """The real model: 12 callers at once (held so that they share passes) get what each gets alone."""
+    texts = [f"{t} ({i})" for i, t in enumerate(TEXTS[:3] * 4)]
+    alone = [embedder.encode([t]) for t in texts]
+    real = embedder.batcher.encode_batch
+    passes = embedder.batcher.passes
+    held = {"first": True}
+
+    def hold_then_encode(batch):
+        if held.pop("first", False):
+            deadline = time.monotonic() + 10
+            while len(embedder.batcher._queue) < len(texts) - 1 and time.monotonic() < deadline:
+                time.sleep(0.001)
+        return real(batch)
+
+    embedder.batcher.encode_batch = hold_then_encode
+    try:
+        together = _concurrently(embedder.batcher, [[t] for t in texts])
+    finally:
+        embedder.batcher.encode_batch = real
+    assert embedder.batcher.passes - passes < len(texts)  # some callers shared a pass
+    for mine, reference in zip(together, alone):
+        np.testing.assert_allclose(mine, reference, atol=1e-5)
