@@ -202,7 +202,7 @@ def run(index: Path, corpus: Path, api_seconds: float, rounds: int, ui_seconds: 
     proc = start_server(index, corpus, port, WORK / "serve-server.log")
     url = f"http://127.0.0.1:{port}/"
     load = wrk_load if shutil.which("wrk") else httpx_load
-    connections = 4 * workers  # enough that the server always has the next request waiting
+    connections = workers + 8  # every slot of the server busy, and the next requests already waiting
     try:
         rss_start = rss_mb(proc.pid)
         httpx_load(url, "/api/ask", 3, connections)  # warm-up, every route, not counted

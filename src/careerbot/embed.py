@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ModelUnavailable
-from .settings import DEFAULT_MODEL
+from .settings import ANSWERS_IN_FLIGHT, DEFAULT_MODEL
 
 # Nothing may reach a model hub at run time.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -75,7 +75,7 @@ class ThreadChooser:
 # Concurrent queries share one encoder pass (QueryBatcher): on 2 cores 8 short queries take ~32 ms in one
 # pass against ~100 ms one by one. A batch holds at most BATCH_TEXTS texts and BATCH_CHARS characters once
 # padded to its longest text (characters stand in for word pieces: tokenizing to decide would cost a pass).
-BATCH_TEXTS = 32
+BATCH_TEXTS = ANSWERS_IN_FLIGHT  # the server keeps that many answers in flight (Settings.workers())
 BATCH_CHARS = 32 * 160
 
 
@@ -88,16 +88,19 @@ class _Pending:
         self.texts = texts
         self.vectors: np.ndarray | None = None
         self.error: BaseException | None = None
-        self.done = False
+        self.done = threading.Event()
 
 
 class QueryBatcher:
-    """Dynamic micro-batching: callers encoding at the same time share one pass of `encode_batch`.
+    """Dynamic micro-batching: queries asked at the same time share one pass of `encode_batch`.
 
-    A caller that finds the encoder free encodes at once, its own texts and whatever else is queued by then;
-    callers arriving meanwhile queue, and when the pass ends the first of them encodes the next batch, queued
-    texts in arrival order. Nobody waits for a window to fill: an uncontended query costs one lock.
-    Thread-safe; each caller gets exactly its own rows, or the batch's error.
+    A query asked while the encoder is idle is encoded at once, in the caller's thread: nothing waits for a
+    window to fill, and nothing is handed over. Queries asked while a pass runs queue; one encoder thread
+    encodes everything queued (in arrival order, within max_texts and max_chars padded) in one pass each
+    time the encoder frees up. Under load nearly every pass is the encoder thread's: passes run from a
+    server's ever-changing worker threads made OpenMP and the allocator keep state for each of them, and
+    the server's memory grew all through a run. Thread-safe; each caller gets exactly its own rows, or its
+    pass's error.
     Usage: batcher = QueryBatcher(lambda texts: model_pass(texts)); vectors = batcher.encode(["a query"])
     """
 
@@ -106,36 +109,55 @@ class QueryBatcher:
         self.encode_batch = encode_batch
         self.max_texts, self.max_chars = max_texts, max_chars
         self._queue: list[_Pending] = []
-        self._busy = False
-        self._ready = threading.Condition(threading.Lock())
+        self._busy = False  # a pass is running (in a caller's thread or the encoder thread)
+        self._work = threading.Condition(threading.Lock())
+        self._thread: threading.Thread | None = None
         self.passes = self.texts = 0  # how many passes ran, over how many texts (batching = texts / passes)
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        """The vectors of texts, in order, computed in one pass with whatever else is asked meanwhile."""
+        """The vectors of texts, in order: at once when the encoder is idle, else in the next shared pass."""
         mine = _Pending(list(texts))
-        with self._ready:
-            self._queue.append(mine)
-            while not mine.done:
-                if self._busy:
-                    self._ready.wait()
-                    continue
-                batch = self._take()
+        with self._work:
+            if self._thread is None or not self._thread.is_alive():  # first use, or after a fork
+                self._thread = threading.Thread(target=self._serve, name="careerbot-encoder", daemon=True)
+                self._thread.start()
+            alone = not self._busy and not self._queue
+            if alone:
                 self._busy = True
-                self._ready.release()
-                try:
-                    self._run(batch)
-                finally:
-                    self._ready.acquire()
+            else:
+                self._queue.append(mine)
+                self._work.notify()
+        if alone:
+            try:
+                self._run([mine])
+            finally:
+                with self._work:
                     self._busy = False
-                    self._ready.notify_all()
+                    self._work.notify()  # whatever queued meanwhile goes to the encoder thread
+        else:
+            mine.done.wait()
         if mine.error is not None:
             raise mine.error
         assert mine.vectors is not None
         return mine.vectors
 
+    def _serve(self) -> None:
+        """The encoder thread: a pass over whatever is queued whenever no pass runs, as long as the process."""
+        while True:
+            with self._work:
+                while self._busy or not self._queue:
+                    self._work.wait()
+                batch = self._take()
+                self._busy = True
+            try:
+                self._run(batch)
+            finally:
+                with self._work:
+                    self._busy = False
+
     def _take(self) -> list[_Pending]:
         """The next batch, oldest first: always the oldest caller, then others while the batch stays within
-        max_texts and max_chars padded (the lock is held)."""
+        max_texts and max_chars padded (the caller holds the lock)."""
         batch, count, longest = [self._queue[0]], len(self._queue[0].texts), _longest(self._queue[0].texts)
         for pending in self._queue[1:]:
             n, length = count + len(pending.texts), max(longest, _longest(pending.texts))
@@ -150,17 +172,18 @@ class QueryBatcher:
         texts = [t for pending in batch for t in pending.texts]
         try:
             vectors = self.encode_batch(texts)
-        except BaseException as exc:  # every caller of the batch gets the error, as if it had run alone
+        except BaseException as exc:  # every caller of the pass gets the error, as if it had run alone
             for pending in batch:
-                pending.error, pending.done = exc, True
+                pending.error = exc
+                pending.done.set()
             return
+        self.passes += 1
+        self.texts += len(texts)
         start = 0
         for pending in batch:
             pending.vectors = vectors[start:start + len(pending.texts)]
-            pending.done = True
             start += len(pending.texts)
-        self.passes += 1
-        self.texts += len(texts)
+            pending.done.set()
 
 
 def _longest(texts: list[str]) -> int:

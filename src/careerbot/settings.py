@@ -13,6 +13,8 @@ from typing import Any, Mapping
 from .errors import InvalidArgument
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# Answers in flight by default (Settings.concurrency = 0): as many as the encoder batches at once (embed.BATCH_TEXTS)
+ANSWERS_IN_FLIGHT = 32
 
 
 @dataclass(frozen=True)
@@ -70,8 +72,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 7860
     auth: str = ""  # "user:password" enables login
-    # Answers computed at once, in the app's queue and in the HTTP API; the rest wait their turn. 0 = number of
-    # CPU cores: the engine is CPU-bound, so more at once only adds latency (benchmarks/README.md, serving).
+    # Answers computed at once, in the app's queue and in the HTTP API; the rest wait their turn. 0 = 32, or one
+    # per CPU core past 32 cores: concurrent questions share the encoder's passes (embed.QueryBatcher), so a
+    # batch can only fill when that many are in flight (benchmarks/README.md, serving).
     concurrency: int = 0
     progress: str = "auto"  # auto (only on a terminal) | on | off
     # Thumbs up/down on answers in the app, as JSON lines ("" = feedback.jsonl in index_dir; docs/ui.md).
@@ -107,7 +110,7 @@ class Settings:
         if self.sentence_vectors not in ("standalone", "late"):
             raise InvalidArgument(f"sentence_vectors must be standalone or late, not {self.sentence_vectors!r}")
         if self.concurrency < 0:
-            raise InvalidArgument(f"concurrency must be 0 (one per CPU core) or more, not {self.concurrency}")
+            raise InvalidArgument(f"concurrency must be 0 (automatic) or more, not {self.concurrency}")
         if self.store and not self.store.startswith(("postgresql://", "postgres://")):
             raise InvalidArgument(f"store must be a postgresql://USER@HOST:PORT/DATABASE URL, not {self.store!r}; "
                                   "leave it empty for the index folder")
@@ -118,8 +121,9 @@ class Settings:
         return self
 
     def workers(self) -> int:
-        """How many answers are computed at once: `concurrency`, or the number of CPU cores when it is 0."""
-        return self.concurrency if self.concurrency > 0 else max(1, os.cpu_count() or 1)
+        """How many answers are computed at once: `concurrency`, or when it is 0 ANSWERS_IN_FLIGHT (at least
+        one per CPU core)."""
+        return self.concurrency if self.concurrency > 0 else max(ANSWERS_IN_FLIGHT, os.cpu_count() or 1)
 
     def feedback_file(self) -> Path:
         """Where the app appends answer ratings. Usage: Settings().feedback_file() == Path("index/feedback.jsonl")"""
