@@ -4,7 +4,8 @@ measured in the same run, and the server's memory over the run.
 Usage: python benchmarks/bench_serve.py [--quick] [--api-seconds 10] [--rounds 3] [--ui-seconds 60] [--ui-clients 50]
        [--index DIR] [--out benchmarks/results-serve.json]
 Steps, in one run against one `python app.py` on 127.0.0.1 (a child process; its RSS is read from /proc):
-  1. warm-up: every question once on each route, then RSS "after warm-up";
+  1. warm-up: each route for a few seconds at the load it is measured at (so every /chat client's session
+     exists), then RSS "after warm-up";
   2. --rounds rounds of: the engine alone (kb.ask from as many threads as the server computes answers
      with, Settings.workers(), in this process, while the server idles), then POST /api/ask, then
      non-streamed POST /v1/chat/completions, each for --api-seconds, from wrk (C, one thread, a Lua script
@@ -202,12 +203,14 @@ def run(index: Path, corpus: Path, api_seconds: float, rounds: int, ui_seconds: 
     proc = start_server(index, corpus, port, WORK / "serve-server.log")
     url = f"http://127.0.0.1:{port}/"
     load = wrk_load if shutil.which("wrk") else httpx_load
-    connections = 4 * workers  # enough that the server always has the next request waiting
+    connections = workers + 8  # every slot of the server busy, and the next requests already waiting
     try:
         rss_start = rss_mb(proc.pid)
-        httpx_load(url, "/api/ask", 3, connections)  # warm-up, every route, not counted
+        # Warm-up, every route at the load it is measured at, not counted: the server's steady state (every
+        # client's Gradio session made, the encoder's batch shapes seen) is what "after warm-up" means.
+        httpx_load(url, "/api/ask", 3, connections)
         httpx_load(url, "/v1/chat/completions", 3, connections)
-        ui_chat_load(url, 3, 4)
+        ui_chat_load(url, 5, ui_clients)
         rss_warm = rss_mb(proc.pid)
         engine, ask, chat = [], [], []
         for _ in range(rounds):  # the sides alternate, so a burst of load from elsewhere hits them alike

@@ -1,10 +1,13 @@
 """The embedder: one code path's numbers whether a call carries one query or a batch (real model)."""
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 import pytest
 
-from careerbot.index.embed import SMALL_INPUT, Embedder, ThreadChooser
+from careerbot.index.embed import SMALL_INPUT, Embedder, QueryBatcher, ThreadChooser
 
 TEXTS = [
     "what does a lead ML engineer earn?",
@@ -187,3 +190,120 @@ def test_token_count_ignores_the_truncation_another_caller_left_on_the_tokenizer
     embedder.model.tokenizer(["x"], truncation=True, max_length=8)  # leaves truncation set on the backend
     assert embedder.token_count(text) == len(embedder.model.tokenizer(text, truncation=False)["input_ids"]) > 256
     assert not embedder.fits(text) and embedder.fits("machine learning")
+
+
+# ----- concurrent queries share one encoder pass (QueryBatcher; a fake encoder first, then the model) -------
+class FakeEncoder:
+    """Vectors derived from each text's characters, every call recorded."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+        self.threads: list[str] = []  # the thread each pass ran in
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        self.calls.append(list(texts))
+        self.threads.append(threading.current_thread().name)
+        return np.array([[len(t), sum(map(ord, t)), i] for i, t in enumerate(texts)], dtype=np.float32)
+
+
+def _expected(texts: list[str]) -> np.ndarray:
+    return np.array([[len(t), sum(map(ord, t))] for t in texts], dtype=np.float32)
+
+
+def _while_busy(batcher: QueryBatcher, requests: list[list[str]]) -> list[np.ndarray]:
+    """Each request from its own thread, all asked while the encoder is busy with a first query: that pass
+    is held until every request is queued, so what happens next is exact."""
+    real, entered, release = batcher.encode_batch, threading.Event(), threading.Event()
+
+    def held(texts):
+        if not entered.is_set():
+            entered.set()
+            release.wait(10)
+        return real(texts)
+
+    batcher.encode_batch = held
+    results: list = [None] * len(requests)
+
+    def ask(i: int) -> None:
+        results[i] = batcher.encode(requests[i])
+
+    first = threading.Thread(target=batcher.encode, args=(["the query that keeps the encoder busy"],))
+    first.start()
+    assert entered.wait(10)
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(requests))]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while len(batcher._queue) < len(requests) and time.monotonic() < deadline:
+        time.sleep(0.001)
+    release.set()
+    for thread in [first, *threads]:
+        thread.join(timeout=30)
+    batcher.encode_batch = real
+    return results
+
+
+def test_an_uncontended_query_is_encoded_at_once_alone():
+    fake = FakeEncoder()
+    batcher = QueryBatcher(fake)
+    for text in ["first question", "second one", "third"]:
+        np.testing.assert_array_equal(batcher.encode([text])[:, :2], _expected([text]))
+    assert fake.calls == [["first question"], ["second one"], ["third"]]  # nothing waited to be joined
+    assert fake.threads == [threading.current_thread().name] * 3  # nor was it handed to another thread
+
+
+def test_queries_asked_while_the_encoder_is_busy_share_the_next_pass_and_each_gets_its_own_rows():
+    fake = FakeEncoder()
+    batcher = QueryBatcher(fake)
+    requests = [[f"question {i}"] for i in range(7)] + [["two texts", "in one call"]]
+    results = _while_busy(batcher, requests)
+    assert len(fake.calls) == 2 and len(fake.calls[1]) == 9  # the busy pass, then everyone else in one
+    assert fake.threads[1] == "careerbot-encoder"  # queued queries are encoded by the encoder thread
+    assert sorted(fake.calls[1]) == sorted(t for r in requests for t in r)
+    for request, result in zip(requests, results):
+        np.testing.assert_array_equal(result[:, :2], _expected(request))
+    assert (batcher.passes, batcher.texts) == (2, 10)
+
+
+def test_a_batch_stays_within_its_text_and_padded_length_limits():
+    fake = FakeEncoder()
+    batcher = QueryBatcher(fake, max_texts=3, max_chars=3 * 10)
+    requests = [["a" * 10] for _ in range(5)] + [["b" * 40]] + [["a" * 10]]  # the long one fits no batch but its own
+    results = _while_busy(batcher, requests)
+    for request, result in zip(requests, results):
+        np.testing.assert_array_equal(result[:, :2], _expected(request))
+    later = fake.calls[1:]
+    assert all(len(call) <= 3 for call in later)
+    assert all(len(call) * max(map(len, call)) <= 30 for call in later if len(call) > 1)
+    assert ["b" * 40] in later and sum(map(len, later)) == len(requests)
+
+
+def test_a_failed_pass_fails_its_callers_and_the_next_pass_still_runs():
+    class Broken(FakeEncoder):
+        def __call__(self, texts):
+            if any("bad" in t for t in texts):
+                raise RuntimeError("the model failed")
+            return super().__call__(texts)
+
+    fake = Broken()
+    batcher = QueryBatcher(fake)
+    with pytest.raises(RuntimeError, match="the model failed"):
+        batcher.encode(["bad input"])
+    np.testing.assert_array_equal(batcher.encode(["good input"])[:, :2], _expected(["good input"]))
+
+
+def test_thread_counts_are_chosen_per_batch_size(embedder):
+    assert embedder.chooser(1) is not embedder.chooser(2)
+    assert embedder.chooser(2) is embedder.chooser(3) and embedder.chooser(8) is embedder.chooser(15)
+
+
+def test_queries_encoded_concurrently_equal_the_same_queries_encoded_one_by_one(embedder):
+    """The real model: 12 callers at once (asked while the encoder is busy, so they share passes: padded to
+    the longest, ~1,000 characters, 5 fit one) get what each gets alone."""
+    texts = [f"{t} ({i})" for i, t in enumerate(TEXTS[:3] * 4)]
+    alone = [embedder.encode([t]) for t in texts]
+    passes = embedder.batcher.passes
+    together = _while_busy(embedder.batcher, [[t] for t in texts])
+    assert embedder.batcher.passes - passes <= 4  # the busy pass, then shared ones (the long texts pad a lot)
+    for mine, reference in zip(together, alone):
+        np.testing.assert_allclose(mine, reference, atol=1e-5)

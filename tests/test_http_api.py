@@ -238,10 +238,11 @@ def test_the_apps_login_protects_the_api_on_the_same_port(guarded):
     assert chat["answer"] == without_sources(completion.choices[0].message.content)
 
 
-def test_workers_default_to_one_per_core_and_refuse_negative_counts():
+def test_workers_default_to_a_full_encoder_batch_and_refuse_negative_counts():
     from careerbot import Settings
+    from careerbot.index.embed import BATCH_TEXTS
 
-    assert Settings().workers() == max(1, os.cpu_count() or 1)
+    assert Settings().workers() == max(BATCH_TEXTS, os.cpu_count() or 1)
     assert Settings(concurrency=3).workers() == 3
     assert Settings.from_env({"CAREERBOT_CONCURRENCY": "1"}).workers() == 1
     with pytest.raises(InvalidArgument, match="concurrency"):

@@ -2,7 +2,11 @@
 driven with gradio_client: cited answers, an index brought up to date at start, uploads answerable at once."""
 from __future__ import annotations
 
+import json
+import re
 import shutil
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -131,17 +135,49 @@ def test_streamed_answer_html_only_grows_at_the_end():
     assert "<an>" not in shown[-1] and "{" not in shown[-1]
 
 
-def test_streaming_sends_only_the_new_text_and_renders_sources_once(kb, settings):
+class _ModelStandIn(BaseHTTPRequestHandler):
+    """An OpenAI-compatible endpoint streaming a fixed reply word by word (a model's streamed tokens)."""
+
+    reply = ""
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        for word in re.findall(r"\S+\s*", self.reply):
+            self.wfile.write(f"data: {json.dumps({'choices': [{'index': 0, 'delta': {'content': word}}]})}\n\n"
+                             .encode())
+        self.wfile.write(b"data: [DONE]\n\n")
+
+    def log_message(self, *args):
+        pass
+
+
+EARLIER = [{"role": "user", "content": "<p>Earlier question</p>"},
+           {"role": "assistant", "content": '<div class="cb-answer"><p>Earlier answer</p></div>'}]
+ASKED = "What are the main responsibilities of a data scientist and what skills do they need?"
+
+
+def test_a_model_answer_streams_only_the_new_text_and_renders_sources_once(kb, session_index, settings):
     """What Gradio sends per streamed event is the diff of the outputs; every partial must be a pure append
-    to the last reply, and the sources panel must be rendered only with the finished answer."""
+    to the last reply, and the sources panel must be rendered only with the finished answer. The model is a
+    stand-in endpoint that streams, token by token, the engine's own cited answer."""
     from gradio.utils import diff
 
-    handlers = ChatHandlers(kb, settings)
-    earlier = [{"role": "user", "content": "<p>Earlier question</p>"},
-               {"role": "assistant", "content": '<div class="cb-answer"><p>Earlier answer</p></div>'}]
-    question = "What are the main responsibilities of a data scientist and what skills do they need?"
-    chat = earlier + [{"role": "user", "content": render_user(question)}]
-    updates = list(handlers.respond(question, chat, []))
+    from careerbot import KnowledgeBase
+    from careerbot.answer.llm import parse_backend
+
+    handler = type("Handler", (_ModelStandIn,), {"reply": kb.ask(ASKED).text})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        spec = f"openai:http://127.0.0.1:{server.server_address[1]}/v1#stand-in"
+        model_kb = KnowledgeBase.load(session_index, settings.with_overrides(llm=spec))
+        chat = EARLIER + [{"role": "user", "content": render_user(ASKED)}]
+        updates = list(ChatHandlers(model_kb, settings).respond(ASKED, chat, []))
+    finally:
+        server.shutdown()
     partials, final = updates[:-1], updates[-1]
     assert len(partials) >= 2
     for (before, *_), (after, *rest) in zip(partials, partials[1:]):
@@ -150,7 +186,20 @@ def test_streaming_sends_only_the_new_text_and_renders_sources_once(kb, settings
         assert all(type(x).__name__ == "dict" and x.get("__type__") == "update" for x in rest)  # panel skipped
     reply, turns, panel = final
     assert reply[: len(chat)] == chat and 'class="cb-cite"' in reply[-1]["content"]
-    assert len(turns) == 1 and turns[0]["question"] == question and "cb-source" in panel
+    assert len(turns) == 1 and turns[0]["question"] == ASKED and "cb-source" in panel
+    assert turns[0]["answer"]["mode"] == parse_backend(spec).label  # the model's answer, not a fallback
+
+
+def test_an_extractive_answer_comes_whole_in_one_event(kb, settings):
+    """The extractive engine's answer is complete at once: one event carries the reply, the turns and the
+    sources panel, with nothing streamed piecewise before it."""
+    chat = EARLIER + [{"role": "user", "content": render_user(ASKED)}]
+    updates = list(ChatHandlers(kb, settings).respond(ASKED, chat, []))
+    assert len(updates) == 1
+    reply, turns, panel = updates[0]
+    assert reply[: len(chat)] == chat and len(reply) == len(chat) + 1
+    assert reply[-1]["content"] == render_answer(kb.ask(ASKED).text, kb.ask(ASKED).citations, 1)
+    assert turns[0]["question"] == ASKED and "cb-source" in panel
 
 
 def test_saved_turns_rebuild_the_same_chat_and_drop_what_is_malformed(kb):

@@ -28,6 +28,9 @@ ENV_PREFIX = "CAREERBOT_"
 RetrievalMode = Literal["dense", "bm25", "hybrid"]
 RETRIEVAL_MODES: tuple[str, ...] = get_args(RetrievalMode)
 MAX_K = 1000  # a search returns at most this many passages, whatever k asks for
+# Answers in flight by default (Settings.concurrency = 0): as many as the encoder batches at once
+# (index.embed.BATCH_TEXTS).
+ANSWERS_IN_FLIGHT = 32
 
 
 class Settings(BaseSettings):
@@ -100,9 +103,10 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", min_length=1, description="address the app and API listen on")
     port: int = Field(7860, ge=1, le=65535, description="port the app and API listen on")
     auth: str = Field("", description="user:password requires a login; empty = none")
-    # The engine is CPU-bound, so more answers at once only add latency (benchmarks/README.md, serving).
+    # Concurrent questions share the encoder's passes (index.embed.QueryBatcher), so a batch can only fill when
+    # that many are in flight (benchmarks/README.md, serving).
     concurrency: int = Field(0, ge=0, description="answers computed at once in the app and the HTTP API, the rest "
-                                                  "wait; 0 = one per CPU core")
+                                                  "wait; 0 = 32, or one per CPU core past 32 cores")
     progress: Literal["auto", "on", "off"] = Field("auto", description="progress bars: auto = only on a terminal")
     feedback_path: str = Field("", description="where the app appends answer ratings as JSON lines; empty = "
                                                "feedback.jsonl in index_dir")
@@ -158,8 +162,9 @@ class Settings(BaseSettings):
         return value
 
     def workers(self) -> int:
-        """How many answers are computed at once: `concurrency`, or the number of CPU cores when it is 0."""
-        return self.concurrency if self.concurrency > 0 else max(1, os.cpu_count() or 1)
+        """How many answers are computed at once: `concurrency`, or when it is 0 ANSWERS_IN_FLIGHT (at least
+        one per CPU core)."""
+        return self.concurrency if self.concurrency > 0 else max(ANSWERS_IN_FLIGHT, os.cpu_count() or 1)
 
     def show_progress(self, stream: TextIO | None = None) -> bool:
         """Whether to draw progress bars: `progress` on, or auto and `stream` (stderr) is a terminal."""

@@ -140,22 +140,26 @@ class ChatHandlers:
         return self.start_turn(str((event.value or {}).get("text", "")), chat)
 
     def respond(self, question: str, chat: list[dict], turns: list[dict]) -> Iterator:
-        """Stream the answer into the chat: each event carries only the text added since the last one
-        (render_partial appends). The reply's links and the sources panel are rendered once, at the end."""
+        """Put the answer in the chat. An extractive answer is complete at once, so it comes in one event; a
+        model's answer streams, each event carrying only the text added since the last one (render_partial
+        appends). The reply's links and the sources panel are rendered once, at the end."""
         if not question:
             yield gr.skip(), gr.skip(), gr.skip()
             return
         turns = clean_turns(turns)
         text = ""
         try:
-            for piece in self.kb.ask_stream(question, history_of(turns)):
-                if isinstance(piece, Answer):
-                    answer = piece
-                    break
-                text += piece
-                yield chat + [{"role": "assistant", "content": render_partial(text)}], gr.skip(), gr.skip()
+            if not (self.kb.settings.llm or "").strip():  # the extractive engine: nothing to wait for piecewise
+                answer = self.kb.ask(question, history_of(turns))
             else:
-                raise RuntimeError("the answer stream ended without an answer")
+                for piece in self.kb.ask_stream(question, history_of(turns)):
+                    if isinstance(piece, Answer):
+                        answer = piece
+                        break
+                    text += piece
+                    yield chat + [{"role": "assistant", "content": render_partial(text)}], gr.skip(), gr.skip()
+                else:
+                    raise RuntimeError("the answer stream ended without an answer")
         except CareerbotError as exc:
             turns = turns + [{"question": question, "error": str(exc)}]
             yield chat + [{"role": "assistant", "content": render_error(str(exc))}], turns, gr.skip()
