@@ -186,7 +186,7 @@ def test_unicode_line_separators_in_passages_survive_the_chunk_store(writable, s
     # str.splitlines() breaks on U+2028, \x85 and \x1c; the chunk store must not (found by Hypothesis).
     import dataclasses
 
-    from careerbot.index.versions import versions as store
+    from careerbot.index import versions as store
 
     _, index = writable
     snapshot = store.read_index(index)
