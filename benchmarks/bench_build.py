@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import QUESTIONS, WORK, CAREERBOT, log, median, peak_rss_mb, run_child
+from common import CAREERBOT, QUESTIONS, WORK, log, median, peak_rss_mb, run_child
 
 
 def _settings():
@@ -86,10 +86,10 @@ def task_build(payload: dict) -> dict:
         chunking.append(time.perf_counter() - start)
         log(f"build rep {rep + 1}: build {builds[-1]:.1f}s, raw encode {raw_chunks[-1] + raw_units[-1]:.1f}s")
     build, enc_c, enc_u = median(builds), median(raw_chunks), median(raw_units)
-    raw = [c + u for c, u in zip(raw_chunks, raw_units)]
+    raw = [c + u for c, u in zip(raw_chunks, raw_units, strict=False)]
     return {"best_build_s": min(builds), "best_raw_s": min(raw), "best_raw_chunks_s": min(raw_chunks),
-            "ratio_per_rep": [b / r for b, r in zip(builds, raw)], "encoder_inside_build_s": inside,
-            "overhead_ratio_per_rep": [b / i for b, i in zip(builds, inside)], "sentence_vectors": settings.sentence_vectors,
+            "ratio_per_rep": [b / r for b, r in zip(builds, raw, strict=False)], "encoder_inside_build_s": inside,
+            "overhead_ratio_per_rep": [b / i for b, i in zip(builds, inside, strict=False)], "sentence_vectors": settings.sentence_vectors,
             "articles": len(kb.articles()), "chunks": len(chunk_texts), "units": len(unit_texts),
             "unique_units": len(set(unit_texts)), "batch_size": settings.batch_size, "build_s": build,
             "builds_s": builds, "raw_chunks_s": enc_c, "raw_units_s": enc_u, "raw_total_s": enc_c + enc_u,
@@ -100,9 +100,10 @@ def task_build(payload: dict) -> dict:
 # ----- update ----------------------------------------------------------------------------------------
 def _base_index(articles: int, settings) -> tuple[Path, Path, float | None]:
     """A generated corpus of `articles` short articles and its index, built once and cached."""
+    from generate import write_corpus
+
     from careerbot import KnowledgeBase
     from careerbot.errors import CareerbotError
-    from generate import write_corpus
 
     corpus, index = WORK / "update" / f"corpus-{articles}", WORK / "update" / f"index-{articles}"
     write_corpus(corpus, articles, "short")
@@ -232,14 +233,14 @@ def task_prepare_update(payload: dict) -> dict:
             data = np.load(path, allow_pickle=False)
             from careerbot.records import context_prefix
 
-            for record, vector in zip(json.loads(str(data["records"])), data["vectors"]):
+            for record, vector in zip(json.loads(str(data["records"])), data["vectors"], strict=False):
                 known[context_prefix(record["title"], tuple(record["section"])) + record["text"]] = vector
     encode = embedder.encode
 
     def remembering(texts, **kwargs):
         missing = [t for t in dict.fromkeys(texts) if t not in known]
         if missing:
-            known.update(zip(missing, encode(missing, **kwargs)))
+            known.update(zip(missing, encode(missing, **kwargs), strict=False))
         return np.vstack([known[t] for t in texts]) if texts else encode(texts, **kwargs)
 
     embedder.encode = remembering

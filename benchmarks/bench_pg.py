@@ -61,8 +61,8 @@ def bench_scale(engine: PgEngine, sizes: list[int]) -> dict:
     from careerbot.evaluation.beir import corpus_vectors, load_beir
     from careerbot.index.embed import Embedder
     from careerbot.index.versions import ChunkRecord
-    from careerbot.retrieve.lexical import tokenize
     from careerbot.records import Chunk
+    from careerbot.retrieve.lexical import tokenize
     from careerbot.retrieve.search import ranked
     from careerbot.settings import Settings
     from careerbot.store.postgres import PostgresStore
@@ -98,7 +98,7 @@ def bench_scale(engine: PgEngine, sizes: list[int]) -> dict:
                                 f"'careerbot.chunks_{snapshot.version_id}'::regclass AND indexrelid::regclass::text "
                                 "LIKE '%embedding%'").fetchall()
             dense_t, hybrid_t, tops = [], [], []
-            for query, vector in zip(queries, qvecs):
+            for query, vector in zip(queries, qvecs, strict=False):
                 started = time.perf_counter()
                 _, ids = snapshot.faiss_index.search(vector.reshape(1, -1), 10)
                 dense_t.append(time.perf_counter() - started)
@@ -112,7 +112,7 @@ def bench_scale(engine: PgEngine, sizes: list[int]) -> dict:
             row[f"_{kind}_tops"] = tops
             log(f"{n} chunks, {kind}: {row[kind]}")
         exact, approx = row.pop("_flat_tops"), row.pop("_hnsw_tops")
-        row["hnsw_recall@10"] = round(float(np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx, exact)])), 3)
+        row["hnsw_recall@10"] = round(float(np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx, exact, strict=False)])), 3)
         log(f"{n} chunks: recall@10 {row['hnsw_recall@10']}")
         out[str(n)] = row
     return out
@@ -255,13 +255,13 @@ def _load(work: Path, ports: list[int], clients: int, per_client: int, httpx) ->
 # ----- Ray ---------------------------------------------------------------------------------------
 def bench_ray(workers: list[int], chunks: int = 600) -> dict:
     import ray
+    from generate import write_corpus
 
     from careerbot.chunk import Chunker, chunk_article, split_units
     from careerbot.index.embed import Embedder
-    from careerbot.ingest import parse_file
     from careerbot.index.ray_embed import embed_on_ray
+    from careerbot.ingest import parse_file
     from careerbot.settings import Settings
-    from generate import write_corpus
 
     settings = Settings(progress="off")
     embedder = Embedder.load(settings)

@@ -14,10 +14,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from common import QUESTIONS, WORK, generated_questions, log, median, peak_rss_mb, percentile
 
 from careerbot.index.versions import ef_search_for
-
-from common import QUESTIONS, WORK, generated_questions, log, median, peak_rss_mb, percentile
 
 
 def _settings(**overrides):
@@ -62,11 +61,12 @@ def _dir_bytes(path: Path) -> int:
 # ----- scale ---------------------------------------------------------------------------------------
 def real_chunks(n_real: int, settings, embedder) -> tuple[list, np.ndarray]:
     """n_real chunk records of the generated corpus with real embeddings, cached under benchmarks/work."""
+    from generate import write_corpus
+
     from careerbot.chunk import Chunker, chunk_article
     from careerbot.index.versions import ChunkRecord
     from careerbot.ingest import parse_file
     from careerbot.retrieve.lexical import keyword_terms
-    from generate import write_corpus
 
     cache = _real_cache_path(n_real, settings)
     corpus = WORK / "scale" / "corpus"
@@ -171,7 +171,7 @@ def task_scale(payload: dict) -> dict:
         del vectors
         approximate = hasattr(index, "hnsw")
         _, found = index.search(qvecs, 10)
-        recall = float(np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth)]))
+        recall = float(np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth, strict=False)]))
         sweep = _ef_sweep(index, qvecs, truth, settings) if approximate else []
         t = time.perf_counter()
         keyword = KeywordIndex.build([list(r.terms) for r in records]) if payload.get("keyword", True) else None
@@ -182,7 +182,7 @@ def task_scale(payload: dict) -> dict:
             search(snapshot, embedder, q, settings, mode=mode)
         enc, full, dense, kw, src = [], [], [], [], []
         for _ in range(payload.get("rounds", 2)):
-            for q, v in zip(questions, qvecs):
+            for q, v in zip(questions, qvecs, strict=False):
                 t = time.perf_counter(); embedder.encode([q]); enc.append(time.perf_counter() - t)
                 t = time.perf_counter(); search(snapshot, embedder, q, settings, mode=mode); full.append(time.perf_counter() - t)
                 t = time.perf_counter(); index.search(v.reshape(1, -1), settings.candidates); dense.append(time.perf_counter() - t)
@@ -217,7 +217,7 @@ def _ef_sweep(index, qvecs: np.ndarray, truth: np.ndarray, settings) -> list[dic
         for v in qvecs:
             t = time.perf_counter(); index.search(v.reshape(1, -1), settings.candidates); times.append(time.perf_counter() - t)
         out.append({"ef_search": index.hnsw.efSearch, "faiss_p50_ms": median(times) * 1000,
-                    "recall_at_10": float(np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth)]))})
+                    "recall_at_10": float(np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth, strict=False)]))})
     index.hnsw.efSearch = ef_search_for(index.ntotal, settings.hnsw_ef_search)
     return out
 

@@ -33,9 +33,9 @@ t3 = time.perf_counter()
 kb.search(sys.argv[2])
 t4 = time.perf_counter()
 print(json.dumps({"import_s": t1 - t0, "load_index_s": t2 - t1, "load_model_s": t3 - t2, "first_search_s": t4 - t3,
-                  "modules": [m for m in %r if m in sys.modules]}))
-""" % (HEAVY,)
-BASE_PROBE = BASELINE + "\nimport sys, json\nprint(json.dumps({'modules': [m for m in %r if m in sys.modules]}))" % (HEAVY,)
+                  "modules": [m for m in HEAVY_NAMES if m in sys.modules]}))
+""".replace("HEAVY_NAMES", repr(HEAVY))
+BASE_PROBE = BASELINE + f"\nimport sys, json\nprint(json.dumps({{'modules': [m for m in {HEAVY!r} if m in sys.modules]}}))"
 
 
 def _env() -> dict:

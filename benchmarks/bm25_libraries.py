@@ -29,7 +29,7 @@ def run(name: str, build, score, data, tokens, query_tokens, k1: float, b: float
     rankings = [[data.doc_ids[i] for i in top_ids(score(index, q))] for q in query_tokens]
     query_s = time.perf_counter() - started
     return {"library": name, "k1": k1, "b": b, **{k: round(v, 4) for k, v in
-            score_run(dict(zip(data.queries, rankings)), data.qrels).items()},
+            score_run(dict(zip(data.queries, rankings, strict=False)), data.qrels).items()},
             "index_s": round(index_s, 2), "query_ms": round(1000 * query_s / len(query_tokens), 2)}
 
 

@@ -20,11 +20,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tune_retrieval import prepare  # noqa: E402
 
-from careerbot.index import versions as store  # noqa: E402
-from careerbot.evaluation.beir import corpus_vectors, run_mode  # noqa: E402
 from careerbot.chunk import split_units  # noqa: E402
-from careerbot.index.embed import Embedder  # noqa: E402
+from careerbot.evaluation.beir import corpus_vectors, run_mode  # noqa: E402
 from careerbot.evaluation.questions import score_run  # noqa: E402
+from careerbot.index import versions as store  # noqa: E402
+from careerbot.index.embed import Embedder  # noqa: E402
 from careerbot.retrieve.search import rank_ids  # noqa: E402
 from careerbot.settings import Settings  # noqa: E402
 
@@ -62,7 +62,7 @@ def rerank_units(snapshot, vector: np.ndarray, scored: list[tuple[int, float]], 
 def reranked_run(snapshot, texts, vecs, settings, weight: float) -> list[list[str]]:
     """Top RERANK_DEPTH document ids per query: hybrid fusion, then the re-scoring above."""
     out = []
-    for text, vec in zip(texts, vecs):
+    for text, vec in zip(texts, vecs, strict=False):
         scored = rank_ids(snapshot, vec, text, "hybrid", max(settings.candidates, 4 * RERANK_DEPTH), settings)
         out.append([snapshot.records[d].chunk.source for d, _ in rerank_units(snapshot, vec, scored, weight)
                     [:RERANK_DEPTH]])
@@ -98,7 +98,7 @@ def main() -> None:
     qrels = {q: data.qrels[q] for q in qids}
     for weight in (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 100.0):
         rankings = reranked_run(snapshot, texts, vecs, settings, weight)
-        scores = score_run(dict(zip(qids, rankings)), qrels)
+        scores = score_run(dict(zip(qids, rankings, strict=False)), qrels)
         print(json.dumps({"split": args.split, "queries": len(sample), "rerank_weight": weight,
                           "ndcg@10": round(scores["ndcg@10"], 4), "mrr@10": round(scores["mrr@10"], 4)}),
               flush=True)

@@ -23,8 +23,8 @@ if VENV_PY.exists() and Path(sys.prefix).resolve() != VENV_PY.parent.parent.reso
     os.execv(str(VENV_PY), [str(VENV_PY), __file__, *sys.argv[1:]])
 sys.path.insert(0, str(HERE))
 
-from common import (BENCH, CAREERBOT, PEER_PY, ROOT, VENV_PY as PY, WORK, log, machine, median,  # noqa: E402
-                    run_child, run_worker)
+from common import BENCH, CAREERBOT, PEER_PY, ROOT, WORK, log, machine, median, run_child, run_worker  # noqa: E402
+from common import VENV_PY as PY  # noqa: E402
 from report import evaluate_targets, render, update_readme  # noqa: E402
 
 SECTIONS = ("build", "update", "query", "scale", "startup", "serve", "peer")
@@ -55,7 +55,7 @@ def real_index() -> tuple[Path, Path]:
         # that had loaded the model would inflate every start-up figure measured after it.
         result = run_child([str(CAREERBOT), "index", "build", "--corpus", str(corpus), "--index", str(index)])
         if result["rc"] != 0:
-            raise RuntimeError(f"building {index} failed: {result['stderr'][-2000:]}")
+            raise RuntimeError(f"building {index} failed: {result['stderr'][-2000:]}") from None
     return corpus, index
 
 

@@ -15,9 +15,9 @@ import time
 
 import numpy as np
 
-from careerbot.index.embed import Embedder
 from careerbot.evaluation.beir import beir_index, corpus_vectors, load_beir, run_mode
 from careerbot.evaluation.questions import score_run
+from careerbot.index.embed import Embedder
 from careerbot.retrieve.lexical import tokenize
 from careerbot.retrieve.search import clean_query
 from careerbot.settings import Settings
@@ -67,7 +67,7 @@ def prepare(folder: str, split: str, settings: Settings, k1: float | None = None
 
 def score(data, snapshot, queries, qvecs, settings, mode, k=100):
     rankings = run_mode(snapshot, queries, qvecs, settings, mode, k)
-    return score_run(dict(zip(data.queries, rankings)), data.qrels)
+    return score_run(dict(zip(data.queries, rankings, strict=False)), data.qrels)
 
 
 def tune_bm25(folder: str, settings: Settings) -> list[dict]:

@@ -33,8 +33,16 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(ROOT / "src"))
 
 from careerbot import KnowledgeBase, Settings  # noqa: E402
-from careerbot.answer.decide import (DATA, FEATURES, balanced_threshold, features, fit_logistic, grouped_folds,  # noqa: E402
-                              threshold_for, vector)
+from careerbot.answer.decide import (  # noqa: E402
+    DATA,
+    FEATURES,
+    balanced_threshold,
+    features,
+    fit_logistic,
+    grouped_folds,
+    threshold_for,
+    vector,
+)
 from careerbot.answer.evidence import gather  # noqa: E402
 
 
@@ -132,7 +140,7 @@ def main() -> int:
                            **{n: rates(held_out[names == n], y[names == n], threshold) for n in sorted(set(names))}},
               "in_sample": {"all": rates(in_sample, y, threshold),
                             **{n: rates(in_sample[names == n], y[names == n], threshold) for n in sorted(set(names))}},
-              "weights": {n: round(float(v), 3) for n, v in zip(FEATURES, w)}}
+              "weights": {n: round(float(v), 3) for n, v in zip(FEATURES, w, strict=False)}}
     print(json.dumps(report, indent=2))
     if not args.dry_run:
         Path(args.out).write_text(json.dumps({

@@ -48,7 +48,7 @@ class PgEngine:
         self.bin = bin_dir()
 
     @classmethod
-    def start(cls) -> "PgEngine":
+    def start(cls) -> PgEngine:
         as_user: list[str] = []
         owner = None
         if os.geteuid() == 0:

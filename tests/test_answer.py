@@ -9,11 +9,10 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import DS_VS_LEAD, MLE_VS_LEAD, RESEARCHER_VS_ENGINEER, RS_VS_LEAD
 
 from careerbot.errors import EmptyQuery, QueryTooLong
 from careerbot.records import Answer
-
-from conftest import DS_VS_LEAD, MLE_VS_LEAD, RESEARCHER_VS_ENGINEER, RS_VS_LEAD
 
 QUESTIONS = [json.loads(line) for line in (Path(__file__).parent / "questions.jsonl").read_text().splitlines()
              if line.strip()]

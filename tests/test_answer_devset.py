@@ -11,7 +11,6 @@ import importlib.util
 import json
 
 import pytest
-
 from conftest import ROOT
 
 DEVSET = ROOT.parent / "shared" / "devset"

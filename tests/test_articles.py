@@ -6,7 +6,6 @@ import json
 import threading
 
 import pytest
-
 from conftest import MLE_VS_LEAD, RS_VS_LEAD
 
 from careerbot import KnowledgeBase

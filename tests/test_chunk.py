@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import pytest
+from conftest import CORPUS, MLE_VS_LEAD
 
 from careerbot.chunk import Chunker, chunk_article, count_tokens, split_sentences, split_units
 from careerbot.ingest import parse_file, parse_text
-
-from conftest import CORPUS, MLE_VS_LEAD
 
 
 @pytest.fixture(scope="module")

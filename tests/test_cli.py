@@ -5,9 +5,9 @@ import json
 import subprocess
 import sys
 
-from careerbot.cli import main
-
 from conftest import MLE_VS_LEAD, ROOT
+
+from careerbot.cli import main
 
 
 def test_search_json_ranks_glassdoor_first(session_index, capsys):

@@ -13,12 +13,11 @@ import threading
 from pathlib import Path
 
 import pytest
+from conftest import MLE_VS_LEAD
 
 from careerbot import KnowledgeBase
-from careerbot.index import versions as store
 from careerbot.errors import IndexLocked
-
-from conftest import MLE_VS_LEAD
+from careerbot.index import versions as store
 
 NEW_SOURCE = "zz_prompt_engineer.txt"
 NEW_ARTICLE = """Prompt Engineer vs. Machine Learning Engineer
@@ -74,7 +73,7 @@ class PausedUpdate:
         except BaseException as exc:  # reported by finish()
             self.error = exc
 
-    def __enter__(self) -> "PausedUpdate":
+    def __enter__(self) -> PausedUpdate:
         self.thread.start()
         assert self.inside.wait(timeout=600), "the update never started"
         return self
@@ -136,7 +135,7 @@ def test_two_cli_updates_at_once_leave_one_good_index(writable, settings):
     codes = sorted(code for code, _, _ in results)
     # Serialized (both succeed, the second finds nothing to do) or refused with the lock message.
     assert codes in ([0, 0], [0, IndexLocked.exit_code]), results
-    for code, out, err in results:
+    for code, _out, err in results:
         assert "Traceback" not in err
         if code == IndexLocked.exit_code:
             assert LOCKED_MESSAGE in err

@@ -17,13 +17,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import MLE_VS_LEAD, RESEARCHER_VS_ENGINEER
 
 from careerbot import KnowledgeBase, Settings
 from careerbot.cli import main as cli_main
 from careerbot.errors import CorruptIndex, IndexNotFound, StaleIndex
 from careerbot.index.versions import current_version
-
-from conftest import MLE_VS_LEAD, RESEARCHER_VS_ENGINEER
 
 ARTIFACTS = ("vectors.faiss", "chunks.jsonl", "units.npy")
 

@@ -26,15 +26,14 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import CORPUS, DS_VS_LEAD, MLE_VS_LEAD, RS_VS_LEAD
 
 from careerbot import KnowledgeBase
 from careerbot.chunk import split_units
-from careerbot.index.embed import Embedder
-from careerbot.errors import IndexNotFound
 from careerbot.corpus import list_corpus
+from careerbot.errors import IndexNotFound
 from careerbot.files import sha256_file
-
-from conftest import CORPUS, DS_VS_LEAD, MLE_VS_LEAD, RS_VS_LEAD
+from careerbot.index.embed import Embedder
 
 pytestmark = pytest.mark.slow
 
@@ -243,14 +242,14 @@ def test_sigkill_during_build_and_update_never_breaks_the_index(tmp_path, settin
             if real_cli:
                 proc = subprocess.Popen([sys.executable, "-m", "careerbot.cli", *argv], env=env(),
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                kill_at(proc.pid, lambda: proc.poll() is None, target_index, strategy, rng, 0)
+                kill_at(proc.pid, lambda proc=proc: proc.poll() is None, target_index, strategy, rng, 0)
                 code = proc.wait(timeout=600)
                 killed = code == -signal.SIGKILL
                 assert killed or code == 0, f"seed {seed}: real CLI {op} exited {code}"
             else:
                 pid = zygote.start(argv)
 
-                def alive() -> bool:
+                def alive(pid: int = pid) -> bool:
                     try:  # the zygote reaps the child; a zombie-free check that it still runs
                         os.kill(pid, 0)
                         return not Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z")

@@ -6,8 +6,15 @@ import json
 import numpy as np
 import pytest
 
-from careerbot.answer.decide import (DATA, FEATURES, Decision, balanced_threshold, fit_logistic, grouped_folds,
-                              threshold_for)
+from careerbot.answer.decide import (
+    DATA,
+    FEATURES,
+    Decision,
+    balanced_threshold,
+    fit_logistic,
+    grouped_folds,
+    threshold_for,
+)
 
 
 def test_logistic_fit_separates_a_separable_rule():

@@ -67,7 +67,7 @@ def test_a_standalone_build_embeds_each_distinct_sentence_once(tmp_path, setting
         del embedder.encode
     assert seen.count(shared) == 1 and len(seen) == len(set(seen))
     vectors = [v for record in kb.snapshot.records
-               for unit, v in zip(*kb.chunk_units(record.chunk.chunk_id)) if unit == shared]
+               for unit, v in zip(*kb.chunk_units(record.chunk.chunk_id), strict=False) if unit == shared]
     assert len(vectors) == 2 and np.array_equal(vectors[0], vectors[1])
 
 
@@ -96,7 +96,7 @@ def test_a_busy_machine_settles_on_one_thread_and_probes_ever_more_rarely():
     assert chooser.best() == 1
     probes = [i for i, n in enumerate(picked) if n == 2][1:]  # after the first trial
     assert len(probes) <= 6 and chooser.explore_every > 8  # 8, 16, 32, 64, 128, 256: back-off doubles
-    assert all(later - earlier >= 8 for earlier, later in zip(probes, probes[1:]))
+    assert all(later - earlier >= 8 for earlier, later in zip(probes, probes[1:], strict=False))
 
 
 def test_the_choice_follows_the_machine_when_it_changes():
@@ -145,9 +145,10 @@ def test_the_default_index_holds_late_vectors_and_a_standalone_one_is_refused_un
     import shutil
     from pathlib import Path
 
+    from conftest import RS_VS_LEAD
+
     from careerbot import KnowledgeBase
     from careerbot.errors import StaleIndex
-    from conftest import RS_VS_LEAD
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -260,7 +261,7 @@ def test_queries_asked_while_the_encoder_is_busy_share_the_next_pass_and_each_ge
     assert len(fake.calls) == 2 and len(fake.calls[1]) == 9  # the busy pass, then everyone else in one
     assert fake.threads[1] == "careerbot-encoder"  # queued queries are encoded by the encoder thread
     assert sorted(fake.calls[1]) == sorted(t for r in requests for t in r)
-    for request, result in zip(requests, results):
+    for request, result in zip(requests, results, strict=False):
         np.testing.assert_array_equal(result[:, :2], _expected(request))
     assert (batcher.passes, batcher.texts) == (2, 10)
 
@@ -270,7 +271,7 @@ def test_a_batch_stays_within_its_text_and_padded_length_limits():
     batcher = QueryBatcher(fake, max_texts=3, max_chars=3 * 10)
     requests = [["a" * 10] for _ in range(5)] + [["b" * 40]] + [["a" * 10]]  # the long one fits no batch but its own
     results = _while_busy(batcher, requests)
-    for request, result in zip(requests, results):
+    for request, result in zip(requests, results, strict=False):
         np.testing.assert_array_equal(result[:, :2], _expected(request))
     later = fake.calls[1:]
     assert all(len(call) <= 3 for call in later)
@@ -305,5 +306,5 @@ def test_queries_encoded_concurrently_equal_the_same_queries_encoded_one_by_one(
     passes = embedder.batcher.passes
     together = _while_busy(embedder.batcher, [[t] for t in texts])
     assert embedder.batcher.passes - passes <= 4  # the busy pass, then shared ones (the long texts pad a lot)
-    for mine, reference in zip(together, alone):
+    for mine, reference in zip(together, alone, strict=False):
         np.testing.assert_allclose(mine, reference, atol=1e-5)

@@ -8,9 +8,9 @@ import math
 import pytest
 
 from careerbot.cli import main
+from careerbot.errors import InvalidArgument
 from careerbot.evaluation.beir import load_beir
 from careerbot.evaluation.questions import fact_covered, markers_valid, mrr_at, ndcg_at, recall_at, score_run
-from careerbot.errors import InvalidArgument
 from careerbot.records import Answer, Citation, Hit
 
 L2 = math.log2
@@ -118,7 +118,7 @@ def test_eval_cli_on_tiny_beir_folder_json(tiny_beir, tmp_path, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["queries"] == 3 and report["documents"] == 5 and report["split"] == "test"
     assert set(report["modes"]) == {"dense", "bm25", "hybrid"}
-    for mode, figures in report["modes"].items():
+    for figures in report["modes"].values():
         assert {"ndcg@10", "recall@100", "mrr@10", "build_s", "query_ms"} <= set(figures)
         assert figures["recall@100"] == 1.0  # 5 documents: every relevant one is in the top 100
     # Each query has one clearly matching document; dense and hybrid rank all three first.

@@ -11,14 +11,15 @@ import logging
 import shutil
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from conftest import MLE_VS_LEAD
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from careerbot import KnowledgeBase
 from careerbot.cli import main as cli_main
 from careerbot.errors import CareerbotError, EmptyQuery, InvalidArgument, QueryTooLong
 from careerbot.records import Answer, Hit
-
-from conftest import MLE_VS_LEAD
 
 ORIGINALS = 4
 NASTY = ["\x00", "\u202e", "\u202d", "\u200f", "\u200e", "\u2066", "\ufeff", "\u200b", "\ud800", "\udfff",

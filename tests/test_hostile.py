@@ -11,10 +11,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import MLE_VS_LEAD
 
 from careerbot import KnowledgeBase
-
-from conftest import MLE_VS_LEAD
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 HOSTILE_FILES = sorted(p.name for p in HOSTILE.iterdir())

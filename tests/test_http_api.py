@@ -8,11 +8,21 @@ import socket
 
 import httpx
 import pytest
-
 from conftest import MLE_VS_LEAD, app_process
 
-from careerbot.errors import (CareerbotError, CorruptIndex, EmptyCorpus, EmptyQuery, IndexLocked, IndexNotFound,
-                              InvalidArgument, ModelUnavailable, QueryTooLong, StaleIndex, UnsupportedFile)
+from careerbot.errors import (
+    CareerbotError,
+    CorruptIndex,
+    EmptyCorpus,
+    EmptyQuery,
+    IndexLocked,
+    IndexNotFound,
+    InvalidArgument,
+    ModelUnavailable,
+    QueryTooLong,
+    StaleIndex,
+    UnsupportedFile,
+)
 from careerbot.http_api import MAX_BODY_BYTES, authorized, conversation, status_for
 from careerbot.payload import answer_payload, without_sources
 

@@ -5,13 +5,11 @@ import json
 import shutil
 
 import pytest
+from conftest import MLE_VS_LEAD
 
 from careerbot import KnowledgeBase, Settings
-from careerbot.errors import (EmptyCorpus, EmptyQuery, IndexNotFound, InvalidArgument, QueryTooLong,
-                              StaleIndex)
+from careerbot.errors import EmptyCorpus, EmptyQuery, IndexNotFound, InvalidArgument, QueryTooLong, StaleIndex
 from careerbot.index.versions import current_version
-
-from conftest import MLE_VS_LEAD
 
 NEW_ARTICLE = """Prompt Engineer vs. Machine Learning Engineer
 
@@ -170,8 +168,9 @@ def test_open_or_build_creates_then_updates(tmp_path, session_corpus, settings):
 
 
 def test_hnsw_search_breadth_widens_only_for_very_large_indexes():
-    from careerbot.index.versions import ef_search_for, make_faiss_index
     import numpy as np
+
+    from careerbot.index.versions import ef_search_for, make_faiss_index
 
     assert ef_search_for(100_000, 256) == 256
     assert ef_search_for(1_000_000, 256) == 2000

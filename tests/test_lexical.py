@@ -5,12 +5,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import RS_VS_LEAD
 
 from careerbot import KnowledgeBase
 from careerbot.index.versions import current_version
-from careerbot.retrieve.lexical import B, K1, KeywordIndex, keyword_terms, tokenize
-
-from conftest import RS_VS_LEAD
+from careerbot.retrieve.lexical import K1, B, KeywordIndex, keyword_terms, tokenize
 
 RARE_ARTICLE = """Quantum Prompt Architect vs. Machine Learning Engineer
 

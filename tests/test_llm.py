@@ -16,15 +16,14 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from conftest import MLE_VS_LEAD
 
 from careerbot import KnowledgeBase
-from careerbot.chunk import count_tokens
-from careerbot.errors import InvalidArgument, ModelUnavailable
 from careerbot.answer.evidence import gather
 from careerbot.answer.llm import Backend, build_messages, cite, parse_backend, repair_markers, smollm2_path
+from careerbot.chunk import count_tokens
+from careerbot.errors import InvalidArgument, ModelUnavailable
 from careerbot.records import Answer, Hit
-
-from conftest import MLE_VS_LEAD
 
 pytestmark = pytest.mark.llm
 QUESTION = "What does a lead machine learning engineer earn?"

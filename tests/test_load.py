@@ -11,7 +11,6 @@ import shutil
 import sys
 
 import pytest
-
 from conftest import ROOT
 
 pytestmark = pytest.mark.slow

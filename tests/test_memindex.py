@@ -14,8 +14,8 @@ import pytest
 from careerbot import Settings
 from careerbot.errors import CorruptIndex
 from careerbot.index.versions import Index
-from careerbot.retrieve.lexical import tokenize
 from careerbot.records import Chunk
+from careerbot.retrieve.lexical import tokenize
 
 ARTICLES = {
     "nursing.md": ("Becoming a Registered Nurse", [
@@ -74,7 +74,7 @@ def test_each_question_finds_its_domain_first(hashed, mode):
         hits = hashed.search(question, k=3, mode=mode)
         assert hits and hits[0].source == source, (mode, question, [h.chunk_id for h in hits])
         assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
-        assert all(a.score >= b.score for a, b in zip(hits, hits[1:]))
+        assert all(a.score >= b.score for a, b in zip(hits, hits[1:], strict=False))
 
 
 def test_hits_carry_the_chunk_they_come_from(hashed):

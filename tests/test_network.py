@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-
 PROBE = "203.0.113.7"  # TEST-NET-3: never routed; the hook must record the connect attempt
 PRELUDE = r"""
 import ipaddress, json, os, socket, sys
@@ -132,8 +131,9 @@ sys.exit(main(["serve", "--port", "{port}", "--corpus", {str(corpus)!r}, "--inde
         while "Running on local URL" not in server_log.read_text():
             assert proc.poll() is None and time.monotonic() < deadline, server_log.read_text()
             time.sleep(0.3)
-        from gradio_client import Client
         import urllib.request
+
+        from gradio_client import Client
 
         url = f"http://127.0.0.1:{port}/"
         page = urllib.request.urlopen(url, timeout=60).read().decode()

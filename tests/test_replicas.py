@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 from pg_engine import free_port
 from test_ui import UPLOAD_ARTICLE

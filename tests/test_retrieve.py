@@ -3,11 +3,10 @@ articles and roles, and neighbour expansion of passages cut inside a list."""
 from __future__ import annotations
 
 import pytest
+from conftest import DS_VS_LEAD, MLE_VS_LEAD, RESEARCHER_VS_ENGINEER, RS_VS_LEAD
 
 from careerbot import KnowledgeBase, Settings
 from careerbot.retrieve.search import convex_fuse, diversify, expand_text, rrf_fuse
-
-from conftest import DS_VS_LEAD, MLE_VS_LEAD, RESEARCHER_VS_ENGINEER, RS_VS_LEAD
 
 
 # ----- fusion arithmetic -------------------------------------------------------------------------

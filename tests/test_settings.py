@@ -8,13 +8,12 @@ import subprocess
 import sys
 
 import pytest
+from conftest import ROOT
 
 from careerbot.cli import SETTING_FLAGS, build_parser, main
 from careerbot.errors import InvalidArgument, UnsupportedFile
 from careerbot.files import NAMED_SUFFIXES, SUPPORTED_SUFFIXES, format_of, sha256_file, supported_format
 from careerbot.settings import RETRIEVAL_MODES, Settings, allowed, check_mode, choices, settings_table
-
-from conftest import ROOT
 
 FIELDS = Settings.model_fields
 

@@ -4,12 +4,11 @@ update, refusing mismatched settings, and bad input must behave the same on each
 from __future__ import annotations
 
 import pytest
+from conftest import MLE_VS_LEAD
+from test_index import NEW_ARTICLE
 
 from careerbot import KnowledgeBase, Settings
 from careerbot.errors import EmptyQuery, IndexNotFound, InvalidArgument, QueryTooLong, StaleIndex
-
-from conftest import MLE_VS_LEAD
-from test_index import NEW_ARTICLE
 
 QUERIES = ["How much does a Lead Machine Learning Engineer earn?", "Which CI/CD tools does a lead ML engineer use?",
            "Do research scientists need a PhD?", "data scientist vs lead ML engineer responsibilities"]

@@ -11,15 +11,14 @@ import sys
 import time
 
 import pytest
+from conftest import MLE_VS_LEAD
+from pg_engine import free_port
+from test_index import NEW_ARTICLE
 
 from careerbot import KnowledgeBase
 from careerbot.cli import main
 from careerbot.errors import IndexLocked, StoreUnavailable
 from careerbot.store.postgres import PostgresStore
-
-from conftest import MLE_VS_LEAD
-from pg_engine import free_port
-from test_index import NEW_ARTICLE
 
 SALARY = "How much does a Lead Machine Learning Engineer earn?"
 

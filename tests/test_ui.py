@@ -9,12 +9,11 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
 from conftest import MLE_VS_LEAD, app_process
 
 from careerbot.errors import UnsupportedFile
-from careerbot.render import esc, highlight, plain_answer, render_answer, render_partial, render_sources, render_user
 from careerbot.records import Answer, Article, Citation, Hit, Section
+from careerbot.render import esc, highlight, plain_answer, render_answer, render_partial, render_sources, render_user
 from careerbot.ui import ChatHandlers, is_loopback, parse_auth, safe_name, store_upload
 from careerbot.ui.chat import answer_from_payload, answer_payload, chat_of, clean_turns, history_of
 from careerbot.ui.views import HIT_ID, render_article, render_coverage, topics
@@ -130,7 +129,7 @@ def test_copy_text_is_the_answer_with_markers_and_a_sources_list():
 def test_streamed_answer_html_only_grows_at_the_end():
     pieces = ["Pay is $40 <an> hour. [1] ", "\n\n", "- Nights & weekends pay {more}. [2]"]
     shown = [render_partial("".join(pieces[:i])) for i in range(1, len(pieces) + 1)]
-    for before, after in zip(shown, shown[1:]):
+    for before, after in zip(shown, shown[1:], strict=False):
         assert after.startswith(before)
     assert "<an>" not in shown[-1] and "{" not in shown[-1]
 
@@ -180,7 +179,7 @@ def test_a_model_answer_streams_only_the_new_text_and_renders_sources_once(kb, s
         server.shutdown()
     partials, final = updates[:-1], updates[-1]
     assert len(partials) >= 2
-    for (before, *_), (after, *rest) in zip(partials, partials[1:]):
+    for (before, *_), (after, *rest) in zip(partials, partials[1:], strict=False):
         edits = diff(before, after)
         assert len(edits) == 1 and edits[0][0] == "append" and edits[0][1] == [len(chat), "content"], edits
         assert all(type(x).__name__ == "dict" and x.get("__type__") == "update" for x in rest)  # panel skipped

@@ -6,7 +6,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from careerbot.errors import CareerbotError, UnsupportedFile
 from careerbot.ui import ChatHandlers, safe_name, store_upload

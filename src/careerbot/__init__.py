@@ -7,10 +7,22 @@ Usage:
 """
 from __future__ import annotations
 
-from .errors import (CareerbotError, CorruptIndex, EmptyCorpus, EmptyQuery, IndexLocked, IndexNotFound,
-                     InvalidArgument, InvalidQuery, ModelUnavailable, QueryTooLong, StaleIndex, UnsupportedFile)
-from .settings import Settings
+from .errors import (
+    CareerbotError,
+    CorruptIndex,
+    EmptyCorpus,
+    EmptyQuery,
+    IndexLocked,
+    IndexNotFound,
+    InvalidArgument,
+    InvalidQuery,
+    ModelUnavailable,
+    QueryTooLong,
+    StaleIndex,
+    UnsupportedFile,
+)
 from .records import Answer, Article, Chunk, Citation, Hit, UpdateReport
+from .settings import Settings
 
 __version__ = "0.1.0"
 __all__ = ["KnowledgeBase", "Settings", "Answer", "Article", "Chunk", "Citation", "Hit", "UpdateReport",

@@ -5,9 +5,9 @@ Usage: chunks = chunk_article(article, Chunker.from_settings(settings, fits=embe
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Iterable
 
 from .records import Article, Chunk, context_prefix
 from .settings import DEFAULTS
@@ -70,7 +70,7 @@ class Chunker:
     fits: Callable[[str], bool] | None = None  # the embedder's own limit check on the embedded text
 
     @classmethod
-    def from_settings(cls, settings, fits: Callable[[str], bool] | None = None) -> "Chunker":
+    def from_settings(cls, settings, fits: Callable[[str], bool] | None = None) -> Chunker:
         return cls(settings.chunk_tokens, settings.chunk_overlap, settings.encoding, fits)
 
     def tokens(self, text: str) -> int:

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from .files import format_of, sha256_file
 
-
 # A file modified this close to the previous scan may have changed again within the same timestamp tick
 # (the "racy git" problem), so for it an unchanged size and mtime prove nothing and it is read again.
 RACY_NS = 2_000_000_000

@@ -26,8 +26,17 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from .errors import (CareerbotError, CorruptIndex, EmptyCorpus, IndexLocked, IndexNotFound, InvalidQuery,
-                     ModelUnavailable, QueryTooLong, StaleIndex)
+from .errors import (
+    CareerbotError,
+    CorruptIndex,
+    EmptyCorpus,
+    IndexLocked,
+    IndexNotFound,
+    InvalidQuery,
+    ModelUnavailable,
+    QueryTooLong,
+    StaleIndex,
+)
 from .kb import KnowledgeBase
 from .payload import answer_payload, citation_payload, clean_history, hit_payload, sources_text, without_sources
 from .records import Answer

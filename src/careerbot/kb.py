@@ -17,13 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .index import versions as store
 from .chunk import Chunker, chunk_article, split_units
 from .corpus import scan_corpus
 from .errors import CareerbotError, EmptyCorpus, IndexLocked, InvalidArgument, StaleIndex, UnsupportedFile
+from .index import versions as store
 from .ingest import fingerprints, read_page, site_chrome, to_article
-from .retrieve.lexical import keyword_terms
 from .records import Answer, Chunk, Hit, UpdateReport
+from .retrieve.lexical import keyword_terms
 from .settings import DEFAULTS, Settings
 from .store import Store, open_store
 
@@ -286,7 +286,7 @@ class KnowledgeBase:
         for record in kept_records:
             records.append(store.ChunkRecord(record.chunk, record.terms, unit_start, record.unit_count))
             unit_start += record.unit_count
-        for chunk, units in zip(new_chunks, new_units):
+        for chunk, units in zip(new_chunks, new_units, strict=False):
             records.append(store.ChunkRecord(chunk, tuple(keyword_terms(chunk)), unit_start, len(units)))
             unit_start += len(units)
         return (records, np.asarray(new_vectors, np.float32).reshape(-1, dim),

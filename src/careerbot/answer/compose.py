@@ -12,11 +12,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from .decide import shipped_decision
-from .evidence import MIN_FIT, Evidence, Unit, gather
-from .entities import fit
-from .rewrite import numbers
 from ..records import Answer, Citation, Hit
+from .decide import shipped_decision
+from .entities import fit
+from .evidence import MIN_FIT, Evidence, Unit, gather
+from .rewrite import numbers
 
 _COMPARES = re.compile(r"\b(vs\.?|versus|compar\w*|differ\w*|between|or|than|both|each|contrast)\b", re.I)
 MAX_BLOCKS = 3  # separate passages quoted in one answer (comparisons: one more per extra role)

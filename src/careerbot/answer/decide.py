@@ -66,7 +66,7 @@ class Decision:
     threshold: float
 
     @classmethod
-    def load(cls, path: Path = DATA) -> "Decision":
+    def load(cls, path: Path = DATA) -> Decision:
         data = json.loads(path.read_text(encoding="utf-8"))
         return cls(tuple(data["names"]), tuple(data["mean"]), tuple(data["scale"]), tuple(data["weights"]),
                    float(data["bias"]), float(data["threshold"]))

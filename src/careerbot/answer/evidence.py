@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..chunk import split_sentences
-from .recall import Remembering, previous_articles, recall, recall_within, references_of, with_neighbours
 from ..index.embed import SMALL_INPUT
-from .related import TEMPLATE, RelatedTerms
+from ..records import Hit
+from ..retrieve.lexical import STOPWORDS
 from ..retrieve.search import clean_query
 from .entities import Lexicon, Mention, fit
+from .recall import Remembering, previous_articles, recall, recall_within, references_of, with_neighbours
+from .related import TEMPLATE, RelatedTerms
 from .rewrite import Vocabulary, content_terms, earlier_questions, expand, numbers, rewrite_query
-from ..retrieve.lexical import STOPWORDS
-from ..records import Hit
 
 MIN_FIT = 0.6  # a unit must speak about the asked role at least this well to support an answer
 # Calibrated on tests/questions.jsonl (see docs/answers.md): the supporting unit must cover this share
@@ -240,7 +240,7 @@ def _score_units(ask: _Asked, hit: Hit, texts: list[str], vectors: np.ndarray, s
     # only introduces the sub-sections that follow; the answer is in those.
     introduces = bool(texts) and texts[-1].rstrip().endswith(":")
     previous_prose, units = "", []
-    for i, (text, sim, rank_sim) in enumerate(zip(texts, sims, ranked)):
+    for i, (text, sim, rank_sim) in enumerate(zip(texts, sims, ranked, strict=False)):
         item = text.startswith("- ")
         lead_in = _lead_in(texts, i) if item else ""
         key = (hit.source, hit.section, lead_in, " ".join(text.lower().split()))

@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .compose import answerable, extractive_answer, select
 from ..chunk import count_tokens, split_sentences
 from ..errors import InvalidArgument, ModelUnavailable
+from ..records import Answer, Citation, Hit
+from .compose import answerable, extractive_answer, select
 from .evidence import gather, vocabulary
 from .rewrite import terms
-from ..records import Answer, Citation, Hit
 
 SYSTEM_PROMPT = (
     "You are careerbot. Answer the question using only the numbered passages from career articles. "

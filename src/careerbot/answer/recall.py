@@ -11,11 +11,11 @@ import re
 import numpy as np
 
 from ..errors import CareerbotError
-from .references import References, find_references
+from ..records import Hit
 from ..retrieve.search import checked_query, search, search_within
 from .entities import Mention
+from .references import References, find_references
 from .rewrite import Vocabulary, content_terms, terms
-from ..records import Hit
 
 ANSWER_K = 10  # passages retrieved for an answer: both roles of a comparison and every article that answers
 

@@ -73,7 +73,7 @@ class RelatedTerms:
         with self._lock:
             if len(self._asked) > 4096:
                 self._asked.clear()
-            for word, row in zip(words, similarity):
+            for word, row in zip(words, similarity, strict=False):
                 self._asked[word] = frozenset(tokenize(word)) | {self.stems[i] for i in
                                                                  np.flatnonzero(row >= self.threshold)}
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .compose import extractive_answer, pieces
 from ..records import Answer
+from .compose import extractive_answer, pieces
 
 
 def answer_question(kb, question: str, history: list[dict] | None = None) -> Answer:

@@ -13,8 +13,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .entities import Lexicon, entity_key
 from ..retrieve.lexical import STOPWORDS, tokenize
+from .entities import Lexicon, entity_key
 
 # Words a question can carry without asking for anything the passages must contain (plain English).
 SOFT_WORDS = frozenset("""need needs needed require requires required requirement necessary must typical typically
@@ -85,7 +85,7 @@ class Vocabulary:
     lexicon: Lexicon = field(default_factory=Lexicon)  # empty: no entities known
 
     @classmethod
-    def of(cls, snapshot, english: frozenset = frozenset()) -> "Vocabulary":
+    def of(cls, snapshot, english: frozenset = frozenset()) -> Vocabulary:
         """The vocabulary of an index snapshot, built once per index version."""
         key = str(snapshot.path)
         with _LOCK:
@@ -100,7 +100,7 @@ class Vocabulary:
 
     @classmethod
     def build(cls, texts: list[str], english: frozenset = frozenset(),
-              lexicon: Lexicon | None = None) -> "Vocabulary":
+              lexicon: Lexicon | None = None) -> Vocabulary:
         lexicon = lexicon or Lexicon()
         words: Counter[str] = Counter()
         df: Counter[str] = Counter()

@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InvalidArgument
-from .questions import lines, score_run, show
 from ..files import sha256_file
 from ..index.versions import Index, Snapshot
-from ..retrieve.lexical import B, K1, KeywordIndex, tokenize
 from ..records import Chunk, ChunkRecord
+from ..retrieve.lexical import K1, B, KeywordIndex, tokenize
 from ..retrieve.search import clean_query, ranked
+from .questions import lines, score_run, show
 
 CORPUS_RECIPE = "title + ' ' + text"  # what each BEIR document is embedded and BM25-indexed as (MTEB style)
 
@@ -72,7 +72,7 @@ class BeirData:
 
     def documents(self) -> list[str]:
         """Each document as embedded and indexed: title + " " + text (MTEB's recipe)."""
-        return [f"{title} {text}".strip() for title, text in zip(self.titles, self.texts)]
+        return [f"{title} {text}".strip() for title, text in zip(self.titles, self.texts, strict=False)]
 
 
 def load_beir(folder: str | Path, split: str = "test") -> BeirData:
@@ -109,7 +109,7 @@ def beir_index(data: BeirData, vectors: np.ndarray, token_lists: list[list[str]]
 
     Usage: beir_index(data, vectors, [tokenize(d) for d in data.documents()], settings)"""
     chunks = [Chunk(doc, doc, title, (), None, 0, text)
-              for doc, title, text in zip(data.doc_ids, data.titles, data.texts)]
+              for doc, title, text in zip(data.doc_ids, data.titles, data.texts, strict=False)]
     index = Index(settings.with_overrides(index_type="flat")).fit(chunks, vectors=vectors, terms=token_lists)
     if (k1, b) != (K1, B):  # benchmarks/tune_retrieval.py sweeps them
         index = dataclasses.replace(index, keyword=KeywordIndex.build(token_lists, k1=k1, b=b))
@@ -123,7 +123,7 @@ def store_snapshot(data: BeirData, vectors: np.ndarray, token_lists: list[list[s
 
     pg = PostgresStore(settings.store, settings, schema="careerbot_eval")
     records = [ChunkRecord(Chunk(doc, doc, title, (), None, 0, text), tuple(tokens), 0, 0)
-               for doc, title, text, tokens in zip(data.doc_ids, data.titles, data.texts, token_lists)]
+               for doc, title, text, tokens in zip(data.doc_ids, data.titles, data.texts, token_lists, strict=False)]
     manifest = {"model": settings.model, "dimension": int(vectors.shape[1]), "counts": {"chunks": len(records)},
                 "documents": {"dataset": data.name, "corpus_sha": data.corpus_sha, "recipe": CORPUS_RECIPE,
                               "model": settings.model, "index_type": settings.index_type,
@@ -186,7 +186,7 @@ def evaluate_beir(folder: str | Path, settings, modes: list[str], split: str = "
         rankings = run_mode(index, queries, query_vectors, eval_settings, mode, 100, progress)
         seconds = time.perf_counter() - started + (query_embed_s if mode != "bm25" else 0.0)
         build = {"dense": dense_s, "bm25": keyword_s, "hybrid": dense_s + keyword_s}[mode] + index_s
-        scores = score_run(dict(zip(qids, rankings)), data.qrels)
+        scores = score_run(dict(zip(qids, rankings, strict=False)), data.qrels)
         report["modes"][mode] = {**{k: round(v, 4) for k, v in scores.items()}, "build_s": round(build, 1),
                                  "query_s": round(seconds, 2),
                                  "query_ms": round(1000 * seconds / max(len(queries), 1), 2)}

@@ -224,7 +224,7 @@ class Embedder:
         self._counter: Any = None  # token_count's own tokenizer, made on first use
 
     @classmethod
-    def load(cls, settings) -> "Embedder":
+    def load(cls, settings) -> Embedder:
         """Load (once per process and model) the embedder named by settings.model."""
         return _cached_embedder(settings.model, settings.batch_size, settings.threads)
 

@@ -23,8 +23,8 @@ class EncodeBatch:
     """A Ray Data actor: the model loaded once, then one encoder pass per batch of chunks."""
 
     def __init__(self, settings_json: str) -> None:
-        from .embed import Embedder
         from ..settings import Settings
+        from .embed import Embedder
 
         self.settings = Settings(**json.loads(settings_json))
         self.embedder = Embedder.load(self.settings)
@@ -61,7 +61,7 @@ def embed_on_ray(embed_texts: list[str], passages: list[str], units: list[list[s
     started_here = _connect(ray, settings.ray)
     try:
         dataset = ray.data.from_items([{"row": i, "embed_text": e, "text": p, "units": json.dumps(u)}
-                                       for i, (e, p, u) in enumerate(zip(embed_texts, passages, units))])
+                                       for i, (e, p, u) in enumerate(zip(embed_texts, passages, units, strict=False))])
         worker_settings = json.dumps({**_plain(settings), "threads": 1, "progress": "off", "ray": ""})
         mapped = dataset.map_batches(EncodeBatch, fn_constructor_kwargs={"settings_json": worker_settings},
                                      batch_size=settings.batch_size * 4, batch_format="numpy",
@@ -72,7 +72,7 @@ def embed_on_ray(embed_texts: list[str], passages: list[str], units: list[list[s
         for batch in mapped.iter_batches(batch_format="numpy", batch_size=None):
             rows = np.asarray(batch["row"], dtype=np.int64)
             vectors[rows] = np.asarray(batch["vector"], np.float32).reshape(len(rows), dim)
-            for row, block in zip(rows, batch["units"]):
+            for row, block in zip(rows, batch["units"], strict=False):
                 blocks[int(row)] = bytes(block)
             done += len(rows)
             notify(0.1 + 0.8 * done / len(embed_texts), f"embedded {done} of {len(embed_texts)} chunk(s) on Ray")

@@ -33,8 +33,8 @@ import numpy as np
 
 from ..errors import CorruptIndex, IndexLocked, IndexNotFound, StaleIndex
 from ..files import sha256_file
-from ..retrieve.lexical import KeywordIndex, keyword_terms
 from ..records import Chunk, ChunkRecord, Hit
+from ..retrieve.lexical import KeywordIndex, keyword_terms
 from ..retrieve.search import search
 
 # 2: a chunk's section is its heading path, a JSON list (was one 'A › B' string).
@@ -101,7 +101,7 @@ class Index:
                              f"vectors of shape {vectors.shape}, {len(terms)} token lists")
         if len({c.chunk_id for c in chunks}) != len(chunks):
             raise ValueError("chunk ids must be unique: they name the passages that hits cite")
-        records = [ChunkRecord(c, tuple(t), 0, 0) for c, t in zip(chunks, terms)]
+        records = [ChunkRecord(c, tuple(t), 0, 0) for c, t in zip(chunks, terms, strict=False)]
         return self.of_records(records, vectors, np.zeros((0, vectors.shape[1]), np.float32), embedder)
 
     def of_records(self, records: Sequence[ChunkRecord], vectors: np.ndarray, unit_vectors: np.ndarray,

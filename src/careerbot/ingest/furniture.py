@@ -101,7 +101,8 @@ def is_link_list(block: Block) -> bool:
     """A list whose every item is mostly link text: a menu, table of contents or related-links list."""
     if block.kind != LIST or not block.items:
         return False
-    return all(links >= LINK_SHARE * max(1, len(item)) for item, links in zip(block.items, block.item_link_chars))
+    pairs = zip(block.items, block.item_link_chars, strict=True)  # one link count per item
+    return all(links >= LINK_SHARE * max(1, len(item)) for item, links in pairs)
 
 
 def is_cross_link(block: Block) -> bool:

@@ -68,7 +68,7 @@ def _mark_quotes(blocks: list[Block], body) -> list[Block]:
         if not numbers[i] and texts[i] and numbers[i - 1] and numbers[i - 1] == numbers[i + 1] \
                 and texts[i] in quotes[numbers[i - 1] - 1]:
             numbers[i] = numbers[i - 1]
-    return [replace(b, quote=n) if n else b for b, n in zip(blocks, numbers)]
+    return [replace(b, quote=n) if n else b for b, n in zip(blocks, numbers, strict=False)]
 
 
 def _page_title(root, site: str | None) -> str | None:

@@ -242,7 +242,7 @@ def _table_rows(tokens) -> list[str]:
     rows: list[str] = []
     row: list[str] = []
     in_head = False
-    for j, tok in enumerate(tokens):
+    for tok in tokens:
         if tok.type == "thead_open":
             in_head = True
         elif tok.type == "thead_close":
@@ -262,5 +262,5 @@ def _table_rows(tokens) -> list[str]:
 def table_row(header: list[str], row: list[str]) -> str:
     """One table row in words, e.g. table_row(["Role", "Pay"], ["Nurse", "$80k"]) == "Role: Nurse; Pay: $80k"."""
     if header and len(header) == len(row) and any(header):
-        return "; ".join(f"{h}: {c}" if h else c for h, c in zip(header, row) if c)
+        return "; ".join(f"{h}: {c}" if h else c for h, c in zip(header, row, strict=False) if c)
     return "; ".join(c for c in row if c)

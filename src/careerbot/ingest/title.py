@@ -118,7 +118,7 @@ def choose_title(blocks: list[Block], source: str, first_body: int) -> TitleChoi
         if words and name_words:
             score += 2.0 * len(words & name_words) / len(words)
         # A dateline right under a title line marks it; one a few blocks further, less so.
-        score += next((weight for weight, b in zip((1.0, 0.5, 0.5), blocks[i + 1:i + 4])
+        score += next((weight for weight, b in zip((1.0, 0.5, 0.5), blocks[i + 1:i + 4], strict=False)
                        if b.kind == PARA and find_date([b.plain], 80)), 0.0)
         # Repeated by the page (whole, or with a subtitle after it).
         mine = normed[i]

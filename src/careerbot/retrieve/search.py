@@ -15,9 +15,9 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..errors import EmptyQuery, InvalidArgument, QueryTooLong
-from .lexical import tokenize
 from ..records import ChunkRecord, Hit
 from ..settings import MAX_K, allowed, check_mode
+from .lexical import tokenize
 
 
 class Searchable(Protocol):
@@ -63,7 +63,7 @@ def rrf_fuse(rankings: list[list[int]], weights: list[float], rrf_k: int) -> lis
     Usage: rrf_fuse([[3, 1], [1, 2]], [1.0, 1.0], 60)[0][0] == 1
     """
     scores: dict[int, float] = {}
-    for ranking, weight in zip(rankings, weights):
+    for ranking, weight in zip(rankings, weights, strict=False):
         for rank, doc in enumerate(ranking, start=1):
             scores[doc] = scores.get(doc, 0.0) + weight / (rrf_k + rank)
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
@@ -74,7 +74,7 @@ def dense_top(snapshot: Searchable, query_vector: np.ndarray, n: int) -> list[tu
     if n <= 0:
         return []
     scores, ids = snapshot.faiss_index.search(query_vector.reshape(1, -1), n)
-    return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+    return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=False) if i >= 0]
 
 
 def convex_fuse(dense: dict[int, float], keyword: dict[int, float], alpha: float) -> list[tuple[int, float]]:
@@ -116,7 +116,7 @@ def rank_ids(snapshot: Searchable, query_vector: np.ndarray | None, query_text: 
     dense_scores = dict(dense)
     missing = np.array([doc for doc, _ in keyword if doc not in dense_scores], dtype=np.int64)
     if len(missing):
-        for doc, score in zip(missing, snapshot.faiss_index.reconstruct_batch(missing) @ query_vector):
+        for doc, score in zip(missing, snapshot.faiss_index.reconstruct_batch(missing) @ query_vector, strict=False):
             dense_scores[int(doc)] = float(score)
     return convex_fuse(dense_scores, dict(keyword), settings.alpha)
 
@@ -215,7 +215,7 @@ def search_within(snapshot: Searchable, vector: np.ndarray, query: str, settings
     ids = np.array([i for i, source in enumerate(snapshot.sources) if source in sources], dtype=np.int64)
     if not len(ids):
         return []
-    dense = {int(i): float(s) for i, s in zip(ids, snapshot.faiss_index.reconstruct_batch(ids) @ vector)}
+    dense = {int(i): float(s) for i, s in zip(ids, snapshot.faiss_index.reconstruct_batch(ids) @ vector, strict=False)}
     wanted = set(ids.tolist())  # every keyword match, kept when in those articles (top() is what every store has)
     keyword = {doc: score for doc, score in snapshot.keyword.top(tokenize(query), len(snapshot.records))
                if doc in wanted and score > 0}
@@ -229,7 +229,7 @@ def hits_of(snapshot: Searchable, chosen: list[tuple[int, float]], vector: np.nd
     ids = np.array([doc for doc, _ in chosen], dtype=np.int64)
     similarities = snapshot.faiss_index.reconstruct_batch(ids) @ vector
     hits = []
-    for rank, ((doc, score), similarity) in enumerate(zip(chosen, similarities), start=1):
+    for rank, ((doc, score), similarity) in enumerate(zip(chosen, similarities, strict=False), start=1):
         chunk = snapshot.records[doc].chunk
         text = expand_text(snapshot, doc) if settings.expand_neighbours else chunk.text
         hits.append(Hit(chunk.chunk_id, text, float(score), chunk.title, chunk.section, chunk.source,

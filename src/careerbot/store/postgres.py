@@ -35,8 +35,8 @@ import numpy as np
 
 from ..errors import CorruptIndex, IndexLocked, IndexNotFound, StaleIndex, StoreUnavailable
 from ..index.versions import ChunkRecord, Snapshot
-from ..retrieve.lexical import B, K1
 from ..records import Chunk
+from ..retrieve.lexical import K1, B
 
 SCHEMA_VERSION = 1
 KEEP_VERSIONS = 3  # the live one and two before it, for replicas still reading those
@@ -219,7 +219,7 @@ class PostgresStore:
                           path=path, manifest=manifest, version_id=version_id)
 
     # ----- writing --------------------------------------------------------------------------------
-    def lock(self, timeout: float) -> "PgLock":
+    def lock(self, timeout: float) -> PgLock:
         """The writers' lock: a session advisory lock on a connection of its own, which the server releases
         if the writer dies. That connection also creates the tables on first use and publishes."""
         conn = self.connect(vectors=False)
@@ -338,7 +338,7 @@ class PostgresStore:
         with conn.cursor().copy(f"COPY careerbot_stage ({columns}) FROM STDIN WITH (FORMAT BINARY)") as copy:
             copy.set_types(["int4", "text", "text", "text", "text[]", "text", "int4", "text", "int4", "bytea",
                             "text", "int4", "vector"])
-            for i, (record, vector) in enumerate(zip(records, vectors)):
+            for i, (record, vector) in enumerate(zip(records, vectors, strict=False)):
                 c = record.chunk
                 block = units[unit_start:unit_start + record.unit_count]
                 unit_start += record.unit_count

@@ -33,7 +33,7 @@ class ArticleHandlers:
     def table(self) -> str:
         return render_articles(self.kb.articles())
 
-    def add_articles(self, files: list[str] | None, progress=gr.Progress()):
+    def add_articles(self, files: list[str] | None, progress=gr.Progress()):  # noqa: B008 (Gradio finds its progress tracker by this default)
         """Validate uploads, save them into the corpus under safe names and update the index."""
         if not files:
             return render_status([("warn", "Choose one or more .txt, .md or .html files first.")]), gr.skip(), None

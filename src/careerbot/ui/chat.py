@@ -8,17 +8,19 @@ chat stores, so reopening one shows exactly what was shown. Usage: h = ChatHandl
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any, Iterator
+from typing import Any
 
 import gradio as gr
 
 from ..errors import CareerbotError
 from ..feedback import record_feedback
 from ..kb import KnowledgeBase
+from ..payload import answer_payload  # shared with the HTTP API
+from ..payload import clean_history as _clean_history
 from ..records import Answer, Citation, Hit
 from ..render import render_answer, render_error, render_panel, render_partial, render_sources, render_user
-from ..payload import answer_payload, clean_history as _clean_history  # shared with the HTTP API
 from ..settings import Settings
 from .views import example_questions, render_chat_list, render_coverage, render_notice
 

@@ -77,7 +77,7 @@ class Server:
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="careerbot-server", daemon=True)
 
-    def start(self, timeout: float = 60.0) -> "Server":
+    def start(self, timeout: float = 60.0) -> Server:
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:
