@@ -3,6 +3,10 @@ stage imports an edge (cli, ui, http_api)."""
 from __future__ import annotations
 
 import ast
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "careerbot"
@@ -106,3 +110,16 @@ def test_data_flows_downstream_between_the_stage_packages():
             if here is not None and there is not None and there > here:
                 upstream.append(f"{module} imports {target}")
     assert not upstream, upstream
+
+
+def test_importing_careerbot_changes_no_environment_variable():
+    """A library must not rewrite its caller's environment at import (the offline switches are set where the
+    model is first loaded, index.embed.offline_model_libraries)."""
+    probe = ("import json, os, sys; before = dict(os.environ)\n"
+             "import careerbot, careerbot.kb, careerbot.index.embed, careerbot.ui, careerbot.http_api, careerbot.cli\n"
+             "changed = [k for k in set(before) | set(os.environ) if before.get(k) != os.environ.get(k)]\n"
+             "print(json.dumps(sorted(changed)))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_", "TOKENIZERS_", "GRADIO_"))}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.splitlines()[-1]) == []

@@ -22,25 +22,13 @@ from .corpus import scan_corpus
 from .errors import CareerbotError, EmptyCorpus, IndexLocked, InvalidArgument, StaleIndex, UnsupportedFile
 from .index import versions as store
 from .ingest import fingerprints, read_page, site_chrome, to_article
-from .records import Answer, Chunk, Hit, UpdateReport
+from .records import Answer, ArticleInfo, Chunk, Hit, UpdateReport
 from .retrieve.lexical import keyword_terms
 from .settings import DEFAULTS, Settings
 from .store import Store, open_store
 
 log = logging.getLogger("careerbot")
 ProgressFn = Callable[[float, str], None]
-
-
-@dataclass(frozen=True)
-class ArticleInfo:
-    """An indexed article as listed by `index info` and the Articles tab."""
-
-    source: str
-    title: str
-    date: str | None
-    chunks: int
-    sha256: str
-    title_from: str = "metadata"  # "metadata", "heading" (a title line of the page) or "file name"
 
 
 @dataclass(frozen=True)

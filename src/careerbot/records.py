@@ -154,3 +154,15 @@ class UpdateReport:
         return (f"added {len(self.added)}, changed {len(self.changed)}, removed {len(self.removed)}, "
                 f"unchanged {len(self.unchanged)} file(s); embedded {self.chunks_embedded} of "
                 f"{self.chunks_total} chunks in {self.seconds:.1f}s")
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    """An indexed article as listed by `index info` and the Articles tab."""
+
+    source: str
+    title: str
+    date: str | None
+    chunks: int
+    sha256: str
+    title_from: str = "metadata"  # "metadata", "heading" (a title line of the page) or "file name"

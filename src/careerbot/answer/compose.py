@@ -16,6 +16,7 @@ from ..records import Answer, Citation, Hit
 from .decide import shipped_decision
 from .entities import fit
 from .evidence import MIN_FIT, Evidence, Unit, gather
+from .library import Library
 from .rewrite import numbers
 
 _COMPARES = re.compile(r"\b(vs\.?|versus|compar\w*|differ\w*|between|or|than|both|each|contrast)\b", re.I)
@@ -47,7 +48,7 @@ def pieces(text: str) -> Iterator[str]:
         yield from (p for p in re.split(r"(?<=[.!?\]] )", line) if p)
 
 
-def extractive_answer(kb, question: str, history: list[dict], evidence: Evidence | None = None,
+def extractive_answer(kb: Library, question: str, history: list[dict], evidence: Evidence | None = None,
                       mode: str = "extractive") -> Answer:
     """Compose an answer from the best sentences and lists, or abstain. Usage: extractive_answer(kb, q, [])"""
     ev = evidence or gather(kb, question, history)
@@ -77,7 +78,7 @@ def answerable(ev: Evidence) -> Evidence | None:
     return replace(ev, verdict=replace(ev.verdict, answerable=True, eligible=eligible))
 
 
-def abstain_text(kb, ev: Evidence) -> str:
+def abstain_text(kb: Library, ev: Evidence) -> str:
     """Plain sentences: why the articles don't answer this (what was actually missing), the few articles
     that come closest, and how to ask instead. A question with nothing to look up asks what to expand on."""
     closest = _titles(ev.hits) or _titles_of(kb)
@@ -100,7 +101,7 @@ def _titles(hits) -> list[str]:
     return list(dict.fromkeys(h.title for h in hits))[:CLOSEST]
 
 
-def _titles_of(kb) -> list[str]:
+def _titles_of(kb: Library) -> list[str]:
     return [a.title for a in kb.articles()][:CLOSEST]
 
 

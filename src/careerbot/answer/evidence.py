@@ -20,6 +20,7 @@ from ..records import Hit
 from ..retrieve.lexical import STOPWORDS
 from ..retrieve.search import clean_query
 from .entities import Lexicon, Mention, fit
+from .library import Library
 from .recall import Remembering, previous_articles, recall, recall_within, references_of, with_neighbours
 from .related import TEMPLATE, RelatedTerms
 from .rewrite import Vocabulary, content_terms, earlier_questions, expand, numbers, rewrite_query
@@ -102,7 +103,7 @@ class Evidence:
     figure: bool = False  # the question asks for a figure (salary, how much, how many, percent)
 
 
-def vocabulary(kb) -> Vocabulary:
+def vocabulary(kb: Library) -> Vocabulary:
     """The corpus vocabulary, with the embedder's whole words as the dictionary of correctly spelled
     words (so 'hire' is never 'corrected' to 'here')."""
     tokenizer = getattr(kb.embedder().model, "tokenizer", None)
@@ -123,7 +124,7 @@ def _whole_words(tokenizer) -> frozenset:
     return cached[1]
 
 
-def gather(kb, question: str, history: list[dict]) -> Evidence:
+def gather(kb: Library, question: str, history: list[dict]) -> Evidence:
     """Retrieve for the (rewritten) question, score every unit of every hit, and judge the evidence."""
     vocab = vocabulary(kb)
     lexicon = vocab.lexicon

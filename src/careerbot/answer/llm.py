@@ -27,6 +27,7 @@ from ..errors import InvalidArgument, ModelUnavailable
 from ..records import Answer, Citation, Hit
 from .compose import answerable, extractive_answer, select
 from .evidence import gather, vocabulary
+from .library import Library
 from .rewrite import terms
 
 SYSTEM_PROMPT = (
@@ -226,7 +227,7 @@ def cite(text: str, passages: list[Hit], ev) -> tuple[str, tuple[Citation, ...]]
     return renumbered, tuple(citations)
 
 
-def stream_model_answer(kb, question: str, history: list[dict], spec: str) -> Iterator[str | Answer]:
+def stream_model_answer(kb: Library, question: str, history: list[dict], spec: str) -> Iterator[str | Answer]:
     """Model tokens as they stream, then the final Answer. The final Answer is authoritative: its text
     has repaired markers, or is the extractive answer when the model failed (Answer.mode says why)."""
     settings = kb.settings
@@ -262,7 +263,7 @@ def stream_model_answer(kb, question: str, history: list[dict], spec: str) -> It
     yield Answer(question, text, citations, False, backend.label, ev.hits, ev.query)
 
 
-def _fallback(kb, question: str, history: list[dict], ev, reason: str) -> Answer:
+def _fallback(kb: Library, question: str, history: list[dict], ev, reason: str) -> Answer:
     return extractive_answer(kb, question, history, ev, mode=f"extractive (fallback: {reason})")
 
 

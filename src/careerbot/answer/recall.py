@@ -14,13 +14,14 @@ from ..errors import CareerbotError
 from ..records import Hit
 from ..retrieve.search import checked_query, search, search_within
 from .entities import Mention
+from .library import Library
 from .references import References, find_references
 from .rewrite import Vocabulary, content_terms, terms
 
 ANSWER_K = 10  # passages retrieved for an answer: both roles of a comparison and every article that answers
 
 
-def recall(kb, embedder, query: str, asked: list[Mention], vocab: Vocabulary, k: int = ANSWER_K) -> list[Hit]:
+def recall(kb: Library, embedder, query: str, asked: list[Mention], vocab: Vocabulary, k: int = ANSWER_K) -> list[Hit]:
     """Hits for an answer (raises EmptyQuery / QueryTooLong like kb.search)."""
     # An answer often lives in one article: let up to 5 of its passages through (retrieval's default
     # diversity cap is tuned for result lists).
@@ -30,7 +31,7 @@ def recall(kb, embedder, query: str, asked: list[Mention], vocab: Vocabulary, k:
     return hits + _per_role_hits(kb, embedder, query, asked, {h.chunk_id for h in hits}, vocab)
 
 
-def references_of(kb, query: str, vocab: Vocabulary) -> References:
+def references_of(kb: Library, query: str, vocab: Vocabulary) -> References:
     """The articles the question names: by title or description (answer from those) or by publisher or
     author ("the Qwak article", from the bylines; favour those). See references.py."""
     files = kb.snapshot.manifest.get("files", {})
@@ -42,7 +43,7 @@ def references_of(kb, query: str, vocab: Vocabulary) -> References:
 PREVIOUS_MARGIN = 0.8  # an earlier turn's articles: those whose best passage scores this share of the best
 
 
-def previous_articles(kb, embedder, earlier: str, vocab: Vocabulary) -> frozenset[str]:
+def previous_articles(kb: Library, embedder, earlier: str, vocab: Vocabulary) -> frozenset[str]:
     """The articles an earlier question was about: the ones it names, else those retrieval ranks at the
     top for it. Usage: previous_articles(kb, embedder, "What does a nurse earn?", vocab)"""
     named = references_of(kb, earlier, vocab)
@@ -56,14 +57,15 @@ def previous_articles(kb, embedder, earlier: str, vocab: Vocabulary) -> frozense
     return frozenset(h.source for h in hits if top > 0 and h.score >= PREVIOUS_MARGIN * top)
 
 
-def recall_within(kb, embedder, query: str, sources: frozenset[str], k: int = ANSWER_K) -> list[Hit]:
+def recall_within(kb: Library, embedder, query: str, sources: frozenset[str], k: int = ANSWER_K) -> list[Hit]:
     """Hits for an answer from the named articles only (validates the query like kb.search)."""
     query = checked_query(query, embedder, kb.settings)
     vector = embedder.encode([query])[0]
     return search_within(kb.snapshot, vector, query, kb.settings, sources, max(k, kb.settings.k))
 
 
-def _per_role_hits(kb, embedder, query: str, asked: list[Mention], have: set[str], vocab: Vocabulary) -> list[Hit]:
+def _per_role_hits(kb: Library, embedder, query: str, asked: list[Mention], have: set[str],
+                   vocab: Vocabulary) -> list[Hit]:
     """For a comparison, passages retrieved for each role on its own ("tools of a data scientist"), since
     passages about both roles at once tend to be introductions rather than answers."""
     distinct = list({(r.terms, r.qualifiers): r for r in asked}.values())
@@ -82,7 +84,7 @@ def _per_role_hits(kb, embedder, query: str, asked: list[Mention], have: set[str
     return extra
 
 
-def with_neighbours(kb, hits: list[Hit], query_vector: np.ndarray) -> list[Hit]:
+def with_neighbours(kb: Library, hits: list[Hit], query_vector: np.ndarray) -> list[Hit]:
     """The hits, each followed by the chunks before and after it under the same heading (rank 0): a
     section split across chunks keeps its figures and lists together, and "Tools › Data Scientist"
     comes with "Tools › Lead Machine Learning Engineer" for comparisons."""

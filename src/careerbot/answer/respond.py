@@ -12,9 +12,10 @@ from collections.abc import Iterator
 
 from ..records import Answer
 from .compose import extractive_answer, pieces
+from .library import Library
 
 
-def answer_question(kb, question: str, history: list[dict] | None = None) -> Answer:
+def answer_question(kb: Library, question: str, history: list[dict] | None = None) -> Answer:
     """The final Answer for a question. Usage: answer_question(kb, "What do data scientists do?").text"""
     for event in stream_answer(kb, question, history or []):
         if isinstance(event, Answer):
@@ -22,7 +23,7 @@ def answer_question(kb, question: str, history: list[dict] | None = None) -> Ans
     raise RuntimeError("the answer stream ended without an Answer")  # a bug, never a user's input
 
 
-def stream_answer(kb, question: str, history: list[dict] | None = None) -> Iterator[str | Answer]:
+def stream_answer(kb: Library, question: str, history: list[dict] | None = None) -> Iterator[str | Answer]:
     """Text pieces as they are composed (tokens, with a model), then the final Answer."""
     backend = (kb.settings.llm or "").strip()
     if backend:

@@ -19,11 +19,6 @@ import numpy as np
 from ..errors import ModelUnavailable
 from ..settings import ANSWERS_IN_FLIGHT, DEFAULT_MODEL
 
-# Nothing may reach a model hub at run time.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
 # A query or two is too small for a fixed thread count to be right everywhere: on idle cores two threads
 # encode a query ~10% faster than one (13 vs 14.5 ms), but when another process holds a core one descheduled
 # worker stalls every layer (480 ms against 17 ms with one thread). ThreadChooser measures instead of guessing.
@@ -358,6 +353,7 @@ def _pool_spans(tokens: np.ndarray, offsets: np.ndarray, spans: list[tuple[int, 
 def _cached_embedder(model: str, batch_size: int, threads: int) -> Embedder:
     path = resolve_model_path(model)
     set_threads(threads)
+    offline_model_libraries()
     try:
         import transformers
         from sentence_transformers import SentenceTransformer
@@ -368,6 +364,15 @@ def _cached_embedder(model: str, batch_size: int, threads: int) -> Embedder:
     except Exception as exc:  # the library raises many kinds; the user needs one message
         raise ModelUnavailable(f"could not load embedding model {model!r} from {path}: {exc}") from exc
     return Embedder(st_model, model, batch_size, max_tokens=st_model.max_seq_length, threads=threads)
+
+
+def offline_model_libraries() -> None:
+    """Nothing may reach a model hub at run time. Set where the model is first loaded, before the libraries
+    that read these variables are imported, rather than at careerbot's import: importing a library must not
+    change its caller's environment. A variable the caller has set is left as it is."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 def set_threads(threads: int) -> None:

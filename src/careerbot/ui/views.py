@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
+from ..answer.library import Library
 from ..records import Article
 from ..render import BULLET, esc, highlight
 
@@ -110,7 +111,7 @@ def topics(titles: Sequence[str], n: int = 10) -> list[str]:
     return [shown[key] for key, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
 
 
-def example_questions(kb, n: int = 4) -> list[str]:
+def example_questions(kb: Library, n: int = 4) -> list[str]:
     """Example questions drawn from the articles themselves, one per article: a title that is a question,
     the pair a "X vs. Y" title compares, or a heading the article asks ("What Is A Journeyman Electrician?").
     Usage: example_questions(kb)  # ["How do Research Scientist and Lead Machine Learning Engineer differ?", …]"""
