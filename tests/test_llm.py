@@ -14,6 +14,7 @@ import threading
 import time
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from conftest import MLE_VS_LEAD
@@ -75,6 +76,19 @@ def check_model_answer(kb, answer: Answer, pieces: list[str], label: str) -> Non
         assert answer.mode in (f"extractive (fallback: {label} cited no passage)",
                                f"extractive (fallback: the passages do not support what {label} wrote)"), answer.mode
         assert answer.text == kb.ask(QUESTION).text and "153,000" in answer.text
+
+
+def test_llama_cpp_brings_no_second_openmp_runtime():
+    """torch has its own OpenMP runtime; a llama.cpp built with OpenMP puts a second one in the process, and
+    the two crash in their worker threads (SIGSEGV, seen in CI). scripts/setup.sh builds it without."""
+    spec = importlib.util.find_spec("llama_cpp")
+    if spec is None or spec.origin is None:
+        pytest.skip("llama-cpp-python is not installed (pip install 'careerbot[llm]')")
+    libraries = sorted((Path(spec.origin).parent / "lib").glob("*.so"))
+    assert libraries, "llama-cpp-python ships its shared libraries in llama_cpp/lib"
+    for library in libraries:
+        linked = subprocess.run(["ldd", str(library)], capture_output=True, text=True, check=True).stdout
+        assert "libgomp" not in linked and "libomp" not in linked, f"{library.name} links OpenMP:\n{linked}"
 
 
 def test_backend_specs():

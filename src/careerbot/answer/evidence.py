@@ -23,7 +23,7 @@ from .entities import Lexicon, Mention, fit
 from .library import Library
 from .recall import Remembering, previous_articles, recall, recall_within, references_of, with_neighbours
 from .related import TEMPLATE, RelatedTerms
-from .rewrite import Vocabulary, content_terms, earlier_questions, expand, numbers, rewrite_query
+from .rewrite import Vocabulary, asked_numbers, content_terms, earlier_questions, expand, rewrite_query
 
 MIN_FIT = 0.6  # a unit must speak about the asked role at least this well to support an answer
 # Calibrated on tests/questions.jsonl (see docs/answers.md): the supporting unit must cover this share
@@ -329,7 +329,7 @@ def judge(query: str, wanted: list[str], aspects: dict[str, float], units: list[
     enough of the remaining terms. Thresholds are calibrated on tests/questions.jsonl (docs/answers.md)."""
     if not wanted:
         return Verdict(False, "no-terms", 0.0)
-    required_numbers = numbers(query)
+    required_numbers = asked_numbers(query)
     money = figure and bool(_MONEY_ASKED.search(query))
     ranking = not figure and bool(_RANKING.search(query))
     name_asked = bool(_NAME_ASKED.search(query))

@@ -11,6 +11,7 @@ Usage:
 """
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import json
 import os
@@ -145,9 +146,12 @@ def _load_llama(path: str, n_ctx: int, threads: int):
     if not Path(path).is_file():
         raise ModelFailed(f"no GGUF model at {path}")
     try:
-        return Llama(model_path=path, n_ctx=n_ctx, n_threads=threads, verbose=False), threading.Lock()
+        llama = Llama(model_path=path, n_ctx=n_ctx, n_threads=threads, verbose=False)
     except Exception as exc:  # a corrupt or unsupported GGUF
         raise ModelFailed(f"llama.cpp could not load {path}: {exc}") from exc
+    # Freed before the interpreter tears llama_cpp's module down (its __del__ then fails with a traceback).
+    atexit.register(llama.close)
+    return llama, threading.Lock()
 
 
 def _openai_stream(backend: Backend, messages: list[dict], settings) -> Iterator[str]:

@@ -72,6 +72,19 @@ def numbers(text: str) -> list[str]:
     return [n.replace(",", "").rstrip("%.") for n in _NUMBER.findall(text) if n.strip(",.%")]
 
 
+# "I'm 35", "I have 5 years of …", "my 2 kids": the asker describing themselves, in generic English.
+_ABOUT_ASKER = re.compile(r"\b(?:i'?m|i am|i'?ve|i have|i had|i was|i'?ll be|my|we'?re|we are|we have)\s+"
+                          r"(?:[a-z'’-]+\s+){0,2}?$", re.I)
+
+
+def asked_numbers(question: str) -> list[str]:
+    """The numbers a question asks about, which an answer must contain: not the ones that describe the
+    asker ("I'm 35 with no tech background, can I …?"), which an article cannot be expected to repeat.
+    Usage: asked_numbers("I'm 35, what did people earn in 2023?") == ["2023"]"""
+    return [n.replace(",", "").rstrip("%.") for m in _NUMBER.finditer(question)
+            if (n := m.group()).strip(",.%") and not _ABOUT_ASKER.search(question[:m.start()])]
+
+
 @dataclass(frozen=True)
 class Vocabulary:
     """What the answer stage knows of the corpus: its words (for typo repair), chunk frequencies of stems

@@ -1,0 +1,65 @@
+"""Composition on hand-built evidence (no model): an answer goes on with the next most relevant sentences of
+the article it quotes while it is short, never past its word cap, never from an article it does not quote,
+and never with sentences far below the best one."""
+from __future__ import annotations
+
+from careerbot.answer.compose import FILL_MARGIN, WORD_BUDGET, WORD_CAP, render, select
+from careerbot.answer.evidence import Evidence, Unit, Verdict
+from careerbot.answer.rewrite import asked_numbers
+from careerbot.records import Hit
+
+NURSING = Hit("nursing.md#0", "", 1.0, "Becoming a nurse", ("Training",), "nursing.md", None, 0)
+TEACHING = Hit("teaching.md#0", "", 0.9, "Teaching as a second career", ("Routes",), "teaching.md", None, 0)
+
+
+def unit(text: str, hit: Hit, score: float, position: int = 0) -> Unit:
+    return Unit(text, hit, position, "", 0.7, 0.8, 0.8, 1.0, score)
+
+
+def evidence(*units: Unit) -> Evidence:
+    ranked = tuple(sorted(units, key=lambda u: -u.score))
+    verdict = Verdict(True, "", 1.5, ranked[0], ranked)
+    return Evidence("How long does nurse training take?", "How long does nurse training take?", ("long", "train"),
+                    (), (NURSING, TEACHING), ranked, verdict)
+
+
+def sentence(words: int, tag: str) -> str:
+    return " ".join([tag] + ["word"] * (words - 2)) + " end."
+
+
+def texts(blocks) -> list[str]:
+    return [u.text for b in blocks for u in b.units]
+
+
+def test_a_short_answer_goes_on_with_the_next_sentences_of_its_article():
+    best = unit("A nursing degree takes three years.", NURSING, 2.0, 0)
+    near = unit("An accelerated course takes eighteen months.", NURSING, 2.0 - FILL_MARGIN / 2, 1)
+    far = unit("Nurses work in many places.", NURSING, 2.0 - 2 * FILL_MARGIN, 2)
+    other = unit("Teachers train for a year.", TEACHING, 1.9, 0)
+    chosen = texts(select(evidence(best, near, far, other)))
+    assert chosen[0] == best.text and near.text in chosen
+    assert far.text not in chosen  # too far below the best sentence
+    assert other.text not in chosen or chosen.index(other.text) < chosen.index(near.text)  # not a filler
+
+
+def test_filling_stops_at_the_budget_and_never_passes_the_cap():
+    units = [unit(sentence(40, f"s{i}"), NURSING, 2.0 - 0.01 * i, i) for i in range(8)]
+    blocks = select(evidence(*units))
+    words = sum(len(t.split()) for t in texts(blocks))
+    assert WORD_BUDGET <= words <= WORD_CAP
+    text, citations = render(blocks)
+    assert [c.n for c in citations] == [1] and text.count("[1]") == len(texts(blocks))
+
+
+def test_a_long_best_sentence_is_not_padded():
+    best = unit(sentence(WORD_BUDGET + 5, "long"), NURSING, 2.0, 0)
+    near = unit("Another sentence of the article.", NURSING, 2.0 - FILL_MARGIN / 2, 1)  # a filler, not a runner-up
+    assert texts(select(evidence(best, near))) == [best.text]
+
+
+def test_numbers_that_describe_the_asker_are_not_asked_about():
+    assert asked_numbers("im 35 with zero tech background, can i even break into data??") == []
+    assert asked_numbers("I have 5 years of experience as a nurse, how do I switch?") == []
+    assert asked_numbers("I'm 35, what did nurses earn in 2023?") == ["2023"]
+    assert asked_numbers("What will I earn after 5 years?") == ["5"]
+    assert asked_numbers("How many of the 3 routes need a degree?") == ["3"]
