@@ -63,3 +63,13 @@ def test_numbers_that_describe_the_asker_are_not_asked_about():
     assert asked_numbers("I'm 35, what did nurses earn in 2023?") == ["2023"]
     assert asked_numbers("What will I earn after 5 years?") == ["5"]
     assert asked_numbers("How many of the 3 routes need a degree?") == ["3"]
+
+
+def test_money_is_told_apart_by_who_pays():
+    from careerbot.answer.evidence import money_kind
+
+    assert money_kind("How much does a nursing degree cost?") == "spent"
+    assert money_kind("What do teachers earn in their first year?") == "earned"
+    assert money_kind("Tuition is $9,000 and graduates earn $60,000") == ""  # both: no kind
+    assert money_kind("Expect to earn an average of $65,000 per year.") == "earned"
+    assert money_kind("Total cost: $1200.") == "spent"

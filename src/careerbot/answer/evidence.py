@@ -47,6 +47,18 @@ _FIGURE = re.compile(r"\bpercent|\bpercentage\b|%|\bhow much (?:money|do|does|di
 # A question about money wants an amount of money, not any number ("the top 1% earn more" is no salary).
 _MONEY_ASKED = re.compile(_MONEY_WORDS + r"|\bmoney\b|\bhow much (?:do|does|did|will|would|can|could)\b[^?]*"
                           r"\b(?:make|makes|making|take home)\b", re.I)
+# Money one is paid and money one pays, in generic English: a figure of the other kind does not answer
+# ("what does an apprenticeship cost?" is not answered by what an electrician earns).
+_EARNED = re.compile(r"\b(?:earns?|earning|earned|paid|pays?|salary|salaries|wages?|income|compensation)\b", re.I)
+_SPENT = re.compile(r"\b(?:costs?|price[sd]?|fees?|tuition|spend|spent|afford)\b", re.I)
+
+
+def money_kind(text: str) -> str:
+    """'earned', 'spent', or '' when the text speaks of neither or of both."""
+    earned, spent = bool(_EARNED.search(text)), bool(_SPENT.search(text))
+    return "earned" if earned and not spent else "spent" if spent and not earned else ""
+
+
 _MONEY = re.compile(r"[$€£¥]\s?\d|\d\s?[kK]\b|\b\d{1,3}(?:,\d{3})+\b|\b\d+\s?(?:dollars?|euros?|pounds?)\b|"
                     r"\b(?:USD|EUR|GBP)\b")
 # "How many years …" is answered by "several years"; "how long …" by a span of time.
@@ -331,6 +343,7 @@ def judge(query: str, wanted: list[str], aspects: dict[str, float], units: list[
         return Verdict(False, "no-terms", 0.0)
     required_numbers = asked_numbers(query)
     money = figure and bool(_MONEY_ASKED.search(query))
+    kind = money_kind(query) if money else ""
     ranking = not figure and bool(_RANKING.search(query))
     name_asked = bool(_NAME_ASKED.search(query))
     asked_words = {w.lower() for w in re.findall(r"[A-Za-z]+", query)}
@@ -346,6 +359,7 @@ def judge(query: str, wanted: list[str], aspects: dict[str, float], units: list[
             continue
         failed = ("figure" if figure and not re.search(r"\d", unit.text) else
                   "figure" if money and not _MONEY.search(unit.text) else
+                  "figure" if kind and _other_kind(kind, unit) else
                   "ranking" if ranking and not _RANKS.search(unit.text) else
                   "figure" if not _answers_quantity(query, unit.text) else
                   "numbers" if any(n not in unit.text.replace(",", "") for n in required_numbers) else
@@ -368,6 +382,13 @@ def judge(query: str, wanted: list[str], aspects: dict[str, float], units: list[
         # the learned decision to answer from (answer.answerable).
         return Verdict(False, reason, strength, unit, tuple(eligible))
     return Verdict(True, "", strength, unit, tuple(eligible))
+
+
+def _other_kind(kind: str, unit: Unit) -> bool:
+    """The unit's words, list lead-in and headings do not speak of the kind of money asked about (a figure
+    with no word for it, or with words of both kinds, is no answer either: measured, the lenient check that
+    refused only the other kind changed nothing on the devset)."""
+    return money_kind(" ".join((unit.text, unit.lead_in, *unit.hit.section))) != kind
 
 
 def _answers_quantity(query: str, text: str) -> bool:
