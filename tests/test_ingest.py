@@ -280,3 +280,33 @@ def test_the_plain_ascii_shortcut_changes_nothing_ftfy_would_not(text):
 
     # ASCII text has no mojibake runs; the shortcut skips ftfy only where ftfy would change nothing.
     assert repair_mojibake(text) == ftfy.fix_text(text, uncurl_quotes=False, unescape_html=False)
+
+
+def test_the_ftfy_shortcut_skips_only_lines_ftfy_leaves_alone():
+    import random
+
+    import ftfy
+    from ftfy.badness import is_bad
+
+    from careerbot.ingest.repair import ftfy_would_change
+
+    def fix(line: str) -> str:
+        return ftfy.fix_text(line, uncurl_quotes=False, unescape_html=False)
+
+    # Mojibake, a ligature, a width form, a decomposed accent, a line separator, a BOM: ftfy changes each.
+    for line in ("sÃ³lo", "The â€œbestâ€\x9d job", "ﬁnance", "\uff21I", "cafe\u0301", "a\u2028b", "\ufeffTitle"):
+        assert ftfy_would_change(line) and fix(line) != line
+    for line in ("Pay: €90k — “senior” roles’ 20% raise…", "Zürich · 中文 · 😀"):
+        assert not ftfy_would_change(line) and fix(line) == line
+    # Random strings over the characters ftfy's patterns are made of, letters and punctuation: where the
+    # shortcut skips ftfy, ftfy finds no mojibake and changes nothing.
+    pool = list("ÃÂÎÐØÙàáé’“”‘—–…€™•·¢£¥§¶©®°±²³µ¼½¾×÷ÀÑñüŒœŠšŸžвЂВГРСΒΓΞΟβā√≈‚ÄßøΩω│═█ªº¤¦¨¬¯¸ƒˆ˜†‡‰")
+    pool += list("abcxyzAZ .,?!'\"&-\t") + ["\xa0", "\xad", "e\u0301", "中", "\U0001f600"]
+    rng = random.Random(12)
+    skipped = 0
+    for _ in range(20_000):
+        line = "".join(rng.choice(pool) for _ in range(rng.randint(1, 24)))
+        if not ftfy_would_change(line):
+            skipped += 1
+            assert not is_bad(line) and fix(line) == line, line
+    assert skipped > 1_000
