@@ -310,3 +310,29 @@ def test_the_ftfy_shortcut_skips_only_lines_ftfy_leaves_alone():
             skipped += 1
             assert not is_bad(line) and fix(line) == line, line
     assert skipped > 1_000
+
+
+
+def test_html_blocks_come_from_trafilaturas_tree():
+    from careerbot.ingest.html import read_html
+
+    page = (PAGES.parent / "html" / "interview_prep_for_engineers.html").read_text(encoding="utf-8")
+    meta, blocks = read_html(page, "interview_prep.html")
+    assert meta["title"] == "Interview Prep for Engineers" and meta["url"] == "https://example.org/prep"
+    lists = [b.items for b in blocks if b.kind == LIST]
+    # One list, sub-items after their item (a two-space Markdown indent under "1." used to split it in three).
+    assert lists[0] == ("Coding: the first round is about data structures and algorithms, and it is where most "
+                        "candidates spend the bulk of their preparation time.",
+                        "LeetCode style problems, medium or hard", "Object-oriented design of a small system",
+                        "System design: a vague business problem turned into an end-to-end system in under an hour.")
+    # A list in a table cell reads as its items; a table without a header row reads as rows, not pipes.
+    assert lists[1] == ("Structures: Arrays, Trees; Algorithms: Binary search, Sorting",)
+    assert lists[2] == ("Junior; $120k", "Senior; $190k")
+    text = "\n".join(b.plain for b in blocks)
+    assert "|" not in text and "~~" not in text and "and luck steady work" in text
+    quoted = {b.text[:20]: b.quote for b in blocks if b.kind == PARA}
+    assert quoted["You need to be motiv"] == 1 and quoted["Join our newsletter "] == 2
+    assert quoted["The foreword of that"] == 0
+    # The box that links only the page's own site is a promotion; the quotation citing a book is kept.
+    article = parse_text(page, "interview_prep.html")
+    assert "You need to be motivated" in body(article) and "newsletter" not in body(article)

@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
-from dataclasses import replace
+from collections.abc import Iterator
 
-from .blocks import HEADING, IMAGE, Block
+from .blocks import IMAGE, Block
 from .markdown import markdown_blocks
 from .title import printed_form
+from .xmlblocks import xml_blocks
 
 log = logging.getLogger("careerbot")
-
-# A blockquote's text is matched to the Markdown blocks rendered from it; shorter text could match anywhere.
-QUOTE_MATCH_CHARS = 20
 
 
 def read_html(text: str, source: str) -> tuple[dict[str, str | None], list[Block]]:
@@ -29,46 +26,32 @@ def read_html(text: str, source: str) -> tuple[dict[str, str | None], list[Block
     # One parse with trafilatura's own loader (it copes with broken pages) serves both the title lookups
     # and the extraction; the extractor works on its own copy of the tree.
     tree = trafilatura.load_html(text)
-    # One extraction pass: the main text as Markdown, its XML tree (for blockquotes) and the metadata, all
-    # as Python values (no serialised front matter to read back, no content fingerprint).
-    doc = trafilatura.bare_extraction(tree, output_format="python",
+    # One extraction pass: the main text as trafilatura's XML tree, read into blocks directly (its headings,
+    # lists, table rows and blockquotes as elements: no Markdown rendered and parsed back), and the
+    # metadata as Python values.
+    doc = trafilatura.bare_extraction(tree, output_format="xml",
                                       include_tables=True, include_links=True, include_images=False,
                                       include_comments=False, include_formatting=True, favor_recall=True, fast=True,
                                       deduplicate=False, with_metadata=True) if tree is not None else None
     if not isinstance(doc, Document):  # None: nothing the extractor could call text
         doc = None
-    body = (doc.text or "") if doc is not None else ""
-    visible = " ".join(tree.text_content().split()) if tree is not None else ""
+    blocks = xml_blocks(doc.body) if doc is not None and doc.body is not None else []
+    body = "\n".join(b.plain for b in blocks if b.kind != IMAGE)
+
+    def visible() -> str:
+        return " ".join(tree.text_content().split()) if tree is not None else ""
+
+    def texts() -> Iterator[str]:  # the whole page's text only when the article's does not print the date
+        yield body
+        yield visible()
+
     if not body.strip():  # too little for the extractor to call it an article: take the whole page's text
-        body = visible
-    blocks = markdown_blocks(body)
-    if doc is not None and doc.body is not None:
-        blocks = _mark_quotes(blocks, doc.body)
+        body = visible()
+        blocks = markdown_blocks(body)
     meta = {"title": _page_title(tree, doc.sitename if doc else None) or (doc.title if doc else None),
-            "date": printed_form(doc.date if doc else None, [body, visible]),
+            "date": printed_form(doc.date if doc else None, texts()),
             "author": doc.author if doc else None, "url": doc.url if doc else None}
     return meta, blocks
-
-
-def _squash(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", text).split()).lower()
-
-
-def _mark_quotes(blocks: list[Block], body) -> list[Block]:
-    """Number the blocks that come from the extracted text's blockquotes (trafilatura's Markdown drops the
-    '>' marks; its XML keeps them as <quote>)."""
-    quotes = [_squash("".join(q.itertext())) for q in body.iter("quote")]
-    if not quotes:
-        return blocks
-    texts = [_squash(b.plain) if b.kind not in (HEADING, IMAGE) else "" for b in blocks]
-    numbers = [next((k + 1 for k, quote in enumerate(quotes) if text in quote), 0)
-               if text and (len(text) >= QUOTE_MATCH_CHARS or text in quotes) else 0 for text in texts]
-    # A short line between two lines of the same quotation (verse) is part of it.
-    for i in range(1, len(blocks) - 1):
-        if not numbers[i] and texts[i] and numbers[i - 1] and numbers[i - 1] == numbers[i + 1] \
-                and texts[i] in quotes[numbers[i - 1] - 1]:
-            numbers[i] = numbers[i - 1]
-    return [replace(b, quote=n) if n else b for b, n in zip(blocks, numbers, strict=False)]
 
 
 def _page_title(root, site: str | None) -> str | None:

@@ -143,7 +143,7 @@ def markdown_blocks(body: str) -> list[Block]:
             i = end + 1
             continue
         elif tok.type == "html_block":
-            text = _clean(html_fragment_text(tok.content))
+            text = clean_text(html_fragment_text(tok.content))
             if text:
                 blocks.append(Block(PARA, text, quote=quoted))
         elif tok.type in ("fence", "code_block"):
@@ -200,10 +200,11 @@ def _inline(token) -> _Inline:
                 link_chars += len(child.content.strip())
         elif kind in ("softbreak", "hardbreak"):
             parts.append(" ")
-    return _Inline(_clean("".join(parts)), link_chars, images, tuple(hrefs))
+    return _Inline(clean_text("".join(parts)), link_chars, images, tuple(hrefs))
 
 
-def _clean(text: str) -> str:
+def clean_text(text: str) -> str:
+    """Text with template syntax removed and whitespace collapsed."""
     # A removed tag or template leaves its spaces: "per year <img …>." reads "per year."
     return re.sub(r"\s+([.,;:!?])(?=\s|$)", r"\1", " ".join(_TEMPLATE.sub(" ", text).split()))
 
@@ -229,7 +230,7 @@ def _list_items(tokens) -> tuple[list[str], list[int], tuple[str, ...]]:
                 items[-1] += " " + text
                 links[-1] += link_chars
         elif tok.type == "html_block":
-            text = _clean(html_fragment_text(tok.content))
+            text = clean_text(html_fragment_text(tok.content))
             if text:
                 items.append(text)
                 links.append(0)
