@@ -20,6 +20,7 @@ _FRONT_MATTER = re.compile(r"\A\ufeff?(?:(---)[ \t]*\n(.*?)\n(?:---|\.\.\.)|(\+\
 # Template and attribute syntax of static-site generators (Liquid/Jinja {% %}, Hugo shortcodes {{< >}},
 # kramdown attribute lists {: .class}) is markup, never text.
 _TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{:[^{}\n]*\}", re.DOTALL)
+_SPACE_BEFORE_PUNCTUATION = re.compile(r" ([.,;:!?])(?= |$)")
 _INLINE_TAG = re.compile(r"<(/?)\s*([A-Za-z][\w-]*)")
 _HIDDEN = {"script", "style", "noscript", "template"}
 TITLE_KEYS = ("title", "headline", "name")
@@ -205,8 +206,11 @@ def _inline(token) -> _Inline:
 
 def clean_text(text: str) -> str:
     """Text with template syntax removed and whitespace collapsed."""
-    # A removed tag or template leaves its spaces: "per year <img …>." reads "per year."
-    return re.sub(r"\s+([.,;:!?])(?=\s|$)", r"\1", " ".join(_TEMPLATE.sub(" ", text).split()))
+    if "{" in text:  # every template form opens with a brace
+        text = _TEMPLATE.sub(" ", text)
+    # A removed tag or template leaves its spaces: "per year <img …>." reads "per year." (once collapsed,
+    # the only whitespace left is single spaces).
+    return _SPACE_BEFORE_PUNCTUATION.sub(r"\1", " ".join(text.split()))
 
 
 def _list_items(tokens) -> tuple[list[str], list[int], tuple[str, ...]]:
