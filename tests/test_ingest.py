@@ -336,3 +336,41 @@ def test_html_blocks_come_from_trafilaturas_tree():
     # The box that links only the page's own site is a promotion; the quotation citing a book is kept.
     article = parse_text(page, "interview_prep.html")
     assert "You need to be motivated" in body(article) and "newsletter" not in body(article)
+
+
+NIGHTS = "<p>Working nights changes your sleep, your meals and your social life in ways that take months to settle.</p>"
+METADATA_PAGES = [
+    # an author element, a sidebar author (pruned by trafilatura before its author search), a dated <time>
+    '<html><head><title>How I became a nurse - Care Blog</title></head><body><div class="sidebar"><span '
+    'class="author">Side Bar</span></div><h1>How I became a nurse</h1><p class="byline">By <a rel="author" '
+    f'href="/u/jane">Jane Doe</a></p><time datetime="2021-04-05">April 5, 2021</time>{NIGHTS}</body></html>',
+    # site name from og:site_name, canonical address, an author class
+    '<html><head><meta property="og:site_name" content="@carepost"><link rel="canonical" '
+    'href="https://carepost.example/x"></head><body><article><h2>Night shifts</h2><div class="author-name">Sam '
+    f'Lee</div>{NIGHTS}</article></body></html>',
+    # only a commenter's name, and an author line too long to be one
+    '<html><body><div class="post"><span class="author">' + "on and " * 20 + '</span><h1>Apprenticeship</h1>'
+    f'{NIGHTS}<div class="comments"><a class="author">Bob Smith</a></div></div></body></html>',
+    '<html><head><title>Just a title</title></head><body><span itemprop="author">Lee Chang</span>'
+    f"{NIGHTS}</body></html>",
+    f"<html><body>{NIGHTS}</body></html>",
+]
+
+
+def test_page_metadata_is_trafilaturas():
+    import trafilatura
+    from trafilatura.metadata import extract_metadata
+
+    from careerbot.ingest.html import _fallback_title, page_metadata
+
+    pages = METADATA_PAGES + [p.read_text(encoding="utf-8") for p in sorted(PAGES.parent.rglob("*.html"))]
+    devset = Path(__file__).resolve().parents[2] / "shared" / "devset" / "articles"
+    pages += [p.read_text(encoding="utf-8") for p in sorted(devset.glob("*.html"))]
+    authors = set()
+    for page in pages:
+        tree = trafilatura.load_html(page)
+        theirs, ours = extract_metadata(tree, None, None, True), page_metadata(tree)
+        assert (ours.author, ours.url, ours.date, ours.sitename, ours.title or _fallback_title(tree)) == \
+            (theirs.author, theirs.url, theirs.date, theirs.sitename, theirs.title)
+        authors.add(ours.author)
+    assert {"Jane Doe", "Sam Lee", "Lee Chang", None} <= authors
