@@ -3,7 +3,7 @@ without the encoder, for this checkout and for another git revision, on the same
 alone is reported too (the chunker is not ingestion's and can dominate on long list items). Times are the
 process's CPU time (single-threaded), so other load on a shared machine counts less than in wall time.
 
-Usage: python benchmarks/bench_ingest.py [--against 2b44bdd] [--reps 5] [--rounds 3]
+Usage: python benchmarks/bench_ingest.py [--against 2b44bdd] [--reps 5] [--rounds 5]
        [--out benchmarks/results-ingest.json]
 Files: the bundled corpus (.txt), ../shared/devset/articles (.md, .html, .txt) when present, and a generated
 corpus of 200 articles (.txt). Each side runs in its own process with its own source tree on sys.path.
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -77,7 +78,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--against", default="2b44bdd", help="git revision to compare with")
     parser.add_argument("--reps", type=int, default=5, help="passes over the files per round (best kept)")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of the two sides")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds of the two sides")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results-ingest.json"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -87,16 +88,24 @@ def main() -> int:
                        check=True, capture_output=True)
         try:
             sets = file_sets(work)
-            # Alternate the two sides, several rounds, and keep each side's best: load on the machine then
-            # falls on both alike.
-            now, before = {}, {}
-            for _ in range(args.rounds):
-                for side, src in ((now, ROOT / "src"), (before, old / "src")):
-                    for name, row in run_side(src, sets, args.reps).items():
-                        if name not in side:
-                            side[name] = row
+            # Alternate the two sides, several rounds, the order flipping each round, and keep each side's
+            # best: load on the machine then falls on both alike. Each round's pair also gives a ratio of its
+            # own; their median is robust to a burst of load that hits one side of one round.
+            best: dict[str, dict] = {"now": {}, "before": {}}
+            paired: dict[str, dict[str, list[float]]] = {}
+            sources = {"now": ROOT / "src", "before": old / "src"}
+            for round_ in range(args.rounds):
+                order = ("now", "before") if round_ % 2 == 0 else ("before", "now")
+                got = {side: run_side(sources[side], sets, args.reps) for side in order}
+                for side, rows_ in got.items():
+                    for name, row in rows_.items():
+                        kept = best[side].setdefault(name, dict(row))
                         for key in ("ms_per_kb", "parse_ms_per_kb"):
-                            side[name][key] = min(side[name][key], row[key])
+                            kept[key] = min(kept[key], row[key])
+                for name, row in got["now"].items():
+                    for key in ("ms_per_kb", "parse_ms_per_kb"):
+                        paired.setdefault(name, {}).setdefault(key, []).append(row[key] / got["before"][name][key])
+            now, before = best["now"], best["before"]
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)], check=False,
                            capture_output=True)
@@ -106,16 +115,20 @@ def main() -> int:
                    "ratio": round(now[name]["ms_per_kb"] / before[name]["ms_per_kb"], 2),
                    "parse_ms_per_kb_now": round(now[name]["parse_ms_per_kb"], 3),
                    f"parse_ms_per_kb_{args.against}": round(before[name]["parse_ms_per_kb"], 3),
-                   "parse_ratio": round(now[name]["parse_ms_per_kb"] / before[name]["parse_ms_per_kb"], 2)}
+                   "parse_ratio": round(now[name]["parse_ms_per_kb"] / before[name]["parse_ms_per_kb"], 2),
+                   "ratio_median": round(statistics.median(paired[name]["ms_per_kb"]), 2),
+                   "parse_ratio_median": round(statistics.median(paired[name]["parse_ms_per_kb"]), 2),
+                   "round_ratios": [round(r, 2) for r in paired[name]["ms_per_kb"]]}
             for name in now}
     Path(args.out).write_text(json.dumps({"against": args.against, "reps": args.reps, "rounds": args.rounds,
                                           "sets": rows}, indent=2))
-    print(f"{'files':<22} {'n':>4} {'KB':>8} {'now ms/KB':>10} {'before':>10} {'ratio':>6}"
-          f" {'parse now':>10} {'before':>8} {'ratio':>6}")
+    print(f"{'files':<22} {'n':>4} {'KB':>8} {'now ms/KB':>10} {'before':>10} {'ratio':>6} {'median':>6}"
+          f" {'parse now':>10} {'before':>8} {'ratio':>6} {'median':>6}")
     for name, row in rows.items():
         print(f"{name:<22} {row['files']:>4} {row['kb']:>8} {row['ms_per_kb_now']:>10} "
-              f"{row[f'ms_per_kb_{args.against}']:>10} {row['ratio']:>6} {row['parse_ms_per_kb_now']:>10} "
-              f"{row[f'parse_ms_per_kb_{args.against}']:>8} {row['parse_ratio']:>6}")
+              f"{row[f'ms_per_kb_{args.against}']:>10} {row['ratio']:>6} {row['ratio_median']:>6} "
+              f"{row['parse_ms_per_kb_now']:>10} {row[f'parse_ms_per_kb_{args.against}']:>8} {row['parse_ratio']:>6} "
+              f"{row['parse_ratio_median']:>6}")
     return 0
 
 

@@ -31,7 +31,8 @@ class _Text:
                 self.link_chars += len(text.strip())
 
     def text(self) -> str:
-        return _plain("".join(self.parts))
+        joined = "".join(self.parts)
+        return "" if joined.isspace() or not joined else _plain(joined)  # the layout between blocks
 
     def take(self) -> tuple[str, int, tuple[str, ...], int]:
         out = self.text(), self.link_chars, tuple(self.links), self.images
