@@ -88,6 +88,9 @@ def _parser():
     # Every link is parsed as a link: its address is dropped anyway, and a refused one (javascript:) would
     # otherwise stay in the text as literal markup.
     parser.validateLink = lambda url: True
+    # Addresses are only read for their host (furniture.link_host parses them): markdown-it's percent-encoding
+    # and punycode of each one is work without a reader, and the raw form compares with a front matter's url.
+    parser.normalizeLink = lambda url: url
     return parser
 
 
