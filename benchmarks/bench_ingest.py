@@ -3,15 +3,20 @@ without the encoder, for this checkout and for another git revision, on the same
 alone is reported too (the chunker is not ingestion's and can dominate on long list items). Times are the
 process's CPU time (single-threaded), so other load on a shared machine counts less than in wall time.
 
+Both sides run in the same process, file by file in turn (this checkout imported as `careerbot`, the other
+revision's src/careerbot copied in as `careerbot_old`; both use relative imports only), so a burst of load
+falls on both within milliseconds instead of on one side's whole pass.
+
 Usage: python benchmarks/bench_ingest.py [--against 2b44bdd] [--reps 5] [--rounds 5]
        [--out benchmarks/results-ingest.json]
 Files: the bundled corpus (.txt), ../shared/devset/articles (.md, .html, .txt) when present, and a generated
-corpus of 200 articles (.txt). Each side runs in its own process with its own source tree on sys.path.
+corpus of 200 articles (.txt).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -20,35 +25,37 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CHILD = r"""
-import json, sys, time
+import importlib, json, sys, time
 from pathlib import Path
-sys.path.insert(0, sys.argv[1])
-from careerbot.ingest import parse_file
-from careerbot.chunk import Chunker, chunk_article
-from careerbot.errors import CareerbotError
-sets = json.loads(sys.argv[2]); reps = int(sys.argv[3])
-chunker = Chunker()
+sys.path[:0] = [sys.argv[1], sys.argv[2]]
+sides = {name: (importlib.import_module(pkg + ".ingest").parse_file, importlib.import_module(pkg + ".chunk"),
+                importlib.import_module(pkg + ".errors").CareerbotError)
+         for name, pkg in (("now", "careerbot"), ("before", "careerbot_old"))}
+chunkers = {name: chunk.Chunker() for name, (_, chunk, _) in sides.items()}
+sets = json.loads(sys.argv[3]); reps = int(sys.argv[4]); order = sys.argv[5].split(",")
 out = {}
 for name, files in sets.items():
     paths = [Path(f) for f in files]
     kb = sum(p.stat().st_size for p in paths) / 1024
-    best = parse_best = None
+    best = {side: [None, None] for side in order}
     for _ in range(reps):
-        took = parsing = 0.0
+        took = {side: [0.0, 0.0] for side in order}
         for p in paths:
-            start = time.process_time()
-            try:
-                article = parse_file(p, p.parent)
-                parsed = time.process_time()
-                chunk_article(article, chunker)
-            except CareerbotError:
-                parsed = time.process_time()
-            took += time.process_time() - start
-            parsing += parsed - start
-        best = took if best is None else min(best, took)
-        parse_best = parsing if parse_best is None else min(parse_best, parsing)
-    out[name] = {"files": len(paths), "kb": round(kb, 1), "ms_per_kb": 1000 * best / kb,
-                 "parse_ms_per_kb": 1000 * parse_best / kb}
+            for side in order:  # both sides on the same file back to back
+                parse_file, chunk, error = sides[side]
+                start = time.process_time()
+                try:
+                    article = parse_file(p, p.parent)
+                    parsed = time.process_time()
+                    chunk.chunk_article(article, chunkers[side])
+                except error:
+                    parsed = time.process_time()
+                took[side][0] += time.process_time() - start
+                took[side][1] += parsed - start
+        for side in order:
+            best[side] = [t if b is None else min(b, t) for b, t in zip(best[side], took[side])]
+    out[name] = {side: {"files": len(paths), "kb": round(kb, 1), "ms_per_kb": 1000 * best[side][0] / kb,
+                        "parse_ms_per_kb": 1000 * best[side][1] / kb} for side in order}
 print(json.dumps(out))
 """
 
@@ -68,9 +75,9 @@ def file_sets(work: Path) -> dict[str, list[str]]:
     return sets
 
 
-def run_side(src: Path, sets: dict, reps: int) -> dict:
-    result = subprocess.run([sys.executable, "-c", CHILD, str(src), json.dumps(sets), str(reps)],
-                            capture_output=True, text=True, check=True)
+def run_round(packages: Path, sets: dict, reps: int, order: tuple[str, str]) -> dict:
+    result = subprocess.run([sys.executable, "-c", CHILD, str(ROOT / "src"), str(packages), json.dumps(sets),
+                             str(reps), ",".join(order)], capture_output=True, text=True, check=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -78,7 +85,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--against", default="2b44bdd", help="git revision to compare with")
     parser.add_argument("--reps", type=int, default=5, help="passes over the files per round (best kept)")
-    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds of the two sides")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds (fresh processes), the sides' order flipping")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results-ingest.json"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -88,23 +95,23 @@ def main() -> int:
                        check=True, capture_output=True)
         try:
             sets = file_sets(work)
-            # Alternate the two sides, several rounds, the order flipping each round, and keep each side's
-            # best: load on the machine then falls on both alike. Each round's pair also gives a ratio of its
-            # own; their median is robust to a burst of load that hits one side of one round.
+            packages = work / "packages"
+            shutil.copytree(old / "src" / "careerbot", packages / "careerbot_old")
+            # Several rounds, each a fresh process, the order of the two sides flipping each round; each side
+            # keeps its best. Each round's pair also gives a ratio of its own, and their median is reported.
             best: dict[str, dict] = {"now": {}, "before": {}}
             paired: dict[str, dict[str, list[float]]] = {}
-            sources = {"now": ROOT / "src", "before": old / "src"}
             for round_ in range(args.rounds):
                 order = ("now", "before") if round_ % 2 == 0 else ("before", "now")
-                got = {side: run_side(sources[side], sets, args.reps) for side in order}
-                for side, rows_ in got.items():
-                    for name, row in rows_.items():
+                got = run_round(packages, sets, args.reps, order)
+                for name, by_side in got.items():
+                    for side, row in by_side.items():
                         kept = best[side].setdefault(name, dict(row))
                         for key in ("ms_per_kb", "parse_ms_per_kb"):
                             kept[key] = min(kept[key], row[key])
-                for name, row in got["now"].items():
                     for key in ("ms_per_kb", "parse_ms_per_kb"):
-                        paired.setdefault(name, {}).setdefault(key, []).append(row[key] / got["before"][name][key])
+                        paired.setdefault(name, {}).setdefault(key, []).append(
+                            by_side["now"][key] / by_side["before"][key])
             now, before = best["now"], best["before"]
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)], check=False,
