@@ -3,15 +3,21 @@ without the encoder, for this checkout and for another git revision, on the same
 alone is reported too (the chunker is not ingestion's and can dominate on long list items). Times are the
 process's CPU time (single-threaded), so other load on a shared machine counts less than in wall time.
 
-Usage: python benchmarks/bench_ingest.py [--against 2b44bdd] [--reps 5] [--rounds 3]
+Both sides run in the same process, file by file in turn (this checkout imported as `careerbot`, the other
+revision's src/careerbot copied in as `careerbot_old`; both use relative imports only), so a burst of load
+falls on both within milliseconds instead of on one side's whole pass.
+
+Usage: python benchmarks/bench_ingest.py [--against 2b44bdd] [--reps 5] [--rounds 5]
        [--out benchmarks/results-ingest.json]
 Files: the bundled corpus (.txt), ../shared/devset/articles (.md, .html, .txt) when present, and a generated
-corpus of 200 articles (.txt). Each side runs in its own process with its own source tree on sys.path.
+corpus of 200 articles (.txt).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -19,35 +25,53 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CHILD = r"""
-import json, sys, time
+import gc, importlib, json, sys, time
 from pathlib import Path
-sys.path.insert(0, sys.argv[1])
-from careerbot.ingest import parse_file
-from careerbot.chunk import Chunker, chunk_article
-from careerbot.errors import CareerbotError
-sets = json.loads(sys.argv[2]); reps = int(sys.argv[3])
-chunker = Chunker()
+sys.path[:0] = [sys.argv[1], sys.argv[2]]
+sides = {name: (importlib.import_module(pkg + ".ingest").parse_file, importlib.import_module(pkg + ".chunk"),
+                importlib.import_module(pkg + ".errors").CareerbotError)
+         for name, pkg in (("now", "careerbot"), ("before", "careerbot_old"))}
+chunkers = {name: chunk.Chunker() for name, (_, chunk, _) in sides.items()}
+sets = json.loads(sys.argv[3]); reps = int(sys.argv[4]); order = sys.argv[5].split(",")
+
+
+def ingest(side, path):
+    parse_file, chunk, error = sides[side]
+    start = time.process_time()
+    try:
+        article = parse_file(path, path.parent)
+        parsed = time.process_time()
+        chunk.chunk_article(article, chunkers[side])
+    except error:
+        parsed = time.process_time()
+    return time.process_time() - start, parsed - start
+
+
+# One untimed pass (lazy imports, caches), then what is alive is frozen out of the garbage collector and a
+# collection runs before each timed file: each side pays for collecting its own garbage, not the other's.
+for files in sets.values():
+    for f in files:
+        for side in order:
+            ingest(side, Path(f))
+gc.collect()
+gc.freeze()
 out = {}
 for name, files in sets.items():
     paths = [Path(f) for f in files]
     kb = sum(p.stat().st_size for p in paths) / 1024
-    best = parse_best = None
+    best = {side: [None, None] for side in order}
     for _ in range(reps):
-        took = parsing = 0.0
+        took = {side: [0.0, 0.0] for side in order}
         for p in paths:
-            start = time.process_time()
-            try:
-                article = parse_file(p, p.parent)
-                parsed = time.process_time()
-                chunk_article(article, chunker)
-            except CareerbotError:
-                parsed = time.process_time()
-            took += time.process_time() - start
-            parsing += parsed - start
-        best = took if best is None else min(best, took)
-        parse_best = parsing if parse_best is None else min(parse_best, parsing)
-    out[name] = {"files": len(paths), "kb": round(kb, 1), "ms_per_kb": 1000 * best / kb,
-                 "parse_ms_per_kb": 1000 * parse_best / kb}
+            for side in order:  # both sides on the same file back to back
+                gc.collect()
+                total, parsing = ingest(side, p)
+                took[side][0] += total
+                took[side][1] += parsing
+        for side in order:
+            best[side] = [t if b is None else min(b, t) for b, t in zip(best[side], took[side])]
+    out[name] = {side: {"files": len(paths), "kb": round(kb, 1), "ms_per_kb": 1000 * best[side][0] / kb,
+                        "parse_ms_per_kb": 1000 * best[side][1] / kb} for side in order}
 print(json.dumps(out))
 """
 
@@ -67,9 +91,9 @@ def file_sets(work: Path) -> dict[str, list[str]]:
     return sets
 
 
-def run_side(src: Path, sets: dict, reps: int) -> dict:
-    result = subprocess.run([sys.executable, "-c", CHILD, str(src), json.dumps(sets), str(reps)],
-                            capture_output=True, text=True, check=True)
+def run_round(packages: Path, sets: dict, reps: int, order: tuple[str, str]) -> dict:
+    result = subprocess.run([sys.executable, "-c", CHILD, str(ROOT / "src"), str(packages), json.dumps(sets),
+                             str(reps), ",".join(order)], capture_output=True, text=True, check=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -77,7 +101,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--against", default="2b44bdd", help="git revision to compare with")
     parser.add_argument("--reps", type=int, default=5, help="passes over the files per round (best kept)")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of the two sides")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds (fresh processes), the sides' order flipping")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results-ingest.json"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -87,16 +111,24 @@ def main() -> int:
                        check=True, capture_output=True)
         try:
             sets = file_sets(work)
-            # Alternate the two sides, several rounds, and keep each side's best: load on the machine then
-            # falls on both alike.
-            now, before = {}, {}
-            for _ in range(args.rounds):
-                for side, src in ((now, ROOT / "src"), (before, old / "src")):
-                    for name, row in run_side(src, sets, args.reps).items():
-                        if name not in side:
-                            side[name] = row
+            packages = work / "packages"
+            shutil.copytree(old / "src" / "careerbot", packages / "careerbot_old")
+            # Several rounds, each a fresh process, the order of the two sides flipping each round; each side
+            # keeps its best. Each round's pair also gives a ratio of its own, and their median is reported.
+            best: dict[str, dict] = {"now": {}, "before": {}}
+            paired: dict[str, dict[str, list[float]]] = {}
+            for round_ in range(args.rounds):
+                order = ("now", "before") if round_ % 2 == 0 else ("before", "now")
+                got = run_round(packages, sets, args.reps, order)
+                for name, by_side in got.items():
+                    for side, row in by_side.items():
+                        kept = best[side].setdefault(name, dict(row))
                         for key in ("ms_per_kb", "parse_ms_per_kb"):
-                            side[name][key] = min(side[name][key], row[key])
+                            kept[key] = min(kept[key], row[key])
+                    for key in ("ms_per_kb", "parse_ms_per_kb"):
+                        paired.setdefault(name, {}).setdefault(key, []).append(
+                            by_side["now"][key] / by_side["before"][key])
+            now, before = best["now"], best["before"]
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)], check=False,
                            capture_output=True)
@@ -106,16 +138,20 @@ def main() -> int:
                    "ratio": round(now[name]["ms_per_kb"] / before[name]["ms_per_kb"], 2),
                    "parse_ms_per_kb_now": round(now[name]["parse_ms_per_kb"], 3),
                    f"parse_ms_per_kb_{args.against}": round(before[name]["parse_ms_per_kb"], 3),
-                   "parse_ratio": round(now[name]["parse_ms_per_kb"] / before[name]["parse_ms_per_kb"], 2)}
+                   "parse_ratio": round(now[name]["parse_ms_per_kb"] / before[name]["parse_ms_per_kb"], 2),
+                   "ratio_median": round(statistics.median(paired[name]["ms_per_kb"]), 2),
+                   "parse_ratio_median": round(statistics.median(paired[name]["parse_ms_per_kb"]), 2),
+                   "round_ratios": [round(r, 2) for r in paired[name]["ms_per_kb"]]}
             for name in now}
     Path(args.out).write_text(json.dumps({"against": args.against, "reps": args.reps, "rounds": args.rounds,
                                           "sets": rows}, indent=2))
-    print(f"{'files':<22} {'n':>4} {'KB':>8} {'now ms/KB':>10} {'before':>10} {'ratio':>6}"
-          f" {'parse now':>10} {'before':>8} {'ratio':>6}")
+    print(f"{'files':<22} {'n':>4} {'KB':>8} {'now ms/KB':>10} {'before':>10} {'ratio':>6} {'median':>6}"
+          f" {'parse now':>10} {'before':>8} {'ratio':>6} {'median':>6}")
     for name, row in rows.items():
         print(f"{name:<22} {row['files']:>4} {row['kb']:>8} {row['ms_per_kb_now']:>10} "
-              f"{row[f'ms_per_kb_{args.against}']:>10} {row['ratio']:>6} {row['parse_ms_per_kb_now']:>10} "
-              f"{row[f'parse_ms_per_kb_{args.against}']:>8} {row['parse_ratio']:>6}")
+              f"{row[f'ms_per_kb_{args.against}']:>10} {row['ratio']:>6} {row['ratio_median']:>6} "
+              f"{row['parse_ms_per_kb_now']:>10} {row[f'parse_ms_per_kb_{args.against}']:>8} {row['parse_ratio']:>6} "
+              f"{row['parse_ratio_median']:>6}")
     return 0
 
 

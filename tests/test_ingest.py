@@ -280,3 +280,97 @@ def test_the_plain_ascii_shortcut_changes_nothing_ftfy_would_not(text):
 
     # ASCII text has no mojibake runs; the shortcut skips ftfy only where ftfy would change nothing.
     assert repair_mojibake(text) == ftfy.fix_text(text, uncurl_quotes=False, unescape_html=False)
+
+
+def test_the_ftfy_shortcut_skips_only_lines_ftfy_leaves_alone():
+    import random
+
+    import ftfy
+    from ftfy.badness import is_bad
+
+    from careerbot.ingest.repair import ftfy_would_change
+
+    def fix(line: str) -> str:
+        return ftfy.fix_text(line, uncurl_quotes=False, unescape_html=False)
+
+    # Mojibake, a ligature, a width form, a decomposed accent, a line separator, a BOM: ftfy changes each.
+    for line in ("sÃ³lo", "The â€œbestâ€\x9d job", "ﬁnance", "\uff21I", "cafe\u0301", "a\u2028b", "\ufeffTitle"):
+        assert ftfy_would_change(line) and fix(line) != line
+    for line in ("Pay: €90k — “senior” roles’ 20% raise…", "Zürich · 中文 · 😀"):
+        assert not ftfy_would_change(line) and fix(line) == line
+    # Random strings over the characters ftfy's patterns are made of, letters and punctuation: where the
+    # shortcut skips ftfy, ftfy finds no mojibake and changes nothing.
+    pool = list("ÃÂÎÐØÙàáé’“”‘—–…€™•·¢£¥§¶©®°±²³µ¼½¾×÷ÀÑñüŒœŠšŸžвЂВГРСΒΓΞΟβā√≈‚ÄßøΩω│═█ªº¤¦¨¬¯¸ƒˆ˜†‡‰")
+    pool += list("abcxyzAZ .,?!'\"&-\t") + ["\xa0", "\xad", "e\u0301", "中", "\U0001f600"]
+    rng = random.Random(12)
+    skipped = 0
+    for _ in range(20_000):
+        line = "".join(rng.choice(pool) for _ in range(rng.randint(1, 24)))
+        if not ftfy_would_change(line):
+            skipped += 1
+            assert not is_bad(line) and fix(line) == line, line
+    assert skipped > 1_000
+
+
+
+def test_html_blocks_come_from_trafilaturas_tree():
+    from careerbot.ingest.html import read_html
+
+    page = (PAGES.parent / "html" / "interview_prep_for_engineers.html").read_text(encoding="utf-8")
+    meta, blocks = read_html(page, "interview_prep.html")
+    assert meta["title"] == "Interview Prep for Engineers" and meta["url"] == "https://example.org/prep"
+    lists = [b.items for b in blocks if b.kind == LIST]
+    # One list, sub-items after their item (a two-space Markdown indent under "1." used to split it in three).
+    assert lists[0] == ("Coding: the first round is about data structures and algorithms, and it is where most "
+                        "candidates spend the bulk of their preparation time.",
+                        "LeetCode style problems, medium or hard", "Object-oriented design of a small system",
+                        "System design: a vague business problem turned into an end-to-end system in under an hour.")
+    # A list in a table cell reads as its items; a table without a header row reads as rows, not pipes.
+    assert lists[1] == ("Structures: Arrays, Trees; Algorithms: Binary search, Sorting",)
+    assert lists[2] == ("Junior; $120k", "Senior; $190k")
+    text = "\n".join(b.plain for b in blocks)
+    assert "|" not in text and "~~" not in text and "and luck steady work" in text
+    quoted = {b.text[:20]: b.quote for b in blocks if b.kind == PARA}
+    assert quoted["You need to be motiv"] == 1 and quoted["Join our newsletter "] == 2
+    assert quoted["The foreword of that"] == 0
+    # The box that links only the page's own site is a promotion; the quotation citing a book is kept.
+    article = parse_text(page, "interview_prep.html")
+    assert "You need to be motivated" in body(article) and "newsletter" not in body(article)
+
+
+NIGHTS = "<p>Working nights changes your sleep, your meals and your social life in ways that take months to settle.</p>"
+METADATA_PAGES = [
+    # an author element, a sidebar author (pruned by trafilatura before its author search), a dated <time>
+    '<html><head><title>How I became a nurse - Care Blog</title></head><body><div class="sidebar"><span '
+    'class="author">Side Bar</span></div><h1>How I became a nurse</h1><p class="byline">By <a rel="author" '
+    f'href="/u/jane">Jane Doe</a></p><time datetime="2021-04-05">April 5, 2021</time>{NIGHTS}</body></html>',
+    # site name from og:site_name, canonical address, an author class
+    '<html><head><meta property="og:site_name" content="@carepost"><link rel="canonical" '
+    'href="https://carepost.example/x"></head><body><article><h2>Night shifts</h2><div class="author-name">Sam '
+    f'Lee</div>{NIGHTS}</article></body></html>',
+    # only a commenter's name, and an author line too long to be one
+    '<html><body><div class="post"><span class="author">' + "on and " * 20 + '</span><h1>Apprenticeship</h1>'
+    f'{NIGHTS}<div class="comments"><a class="author">Bob Smith</a></div></div></body></html>',
+    '<html><head><title>Just a title</title></head><body><span itemprop="author">Lee Chang</span>'
+    f"{NIGHTS}</body></html>",
+    f"<html><body>{NIGHTS}</body></html>",
+]
+
+
+def test_page_metadata_is_trafilaturas():
+    import trafilatura
+    from trafilatura.metadata import extract_metadata
+
+    from careerbot.ingest.html import _fallback_title, page_metadata
+
+    pages = METADATA_PAGES + [p.read_text(encoding="utf-8") for p in sorted(PAGES.parent.rglob("*.html"))]
+    devset = Path(__file__).resolve().parents[2] / "shared" / "devset" / "articles"
+    pages += [p.read_text(encoding="utf-8") for p in sorted(devset.glob("*.html"))]
+    authors = set()
+    for page in pages:
+        tree = trafilatura.load_html(page)
+        theirs, ours = extract_metadata(tree, None, None, True), page_metadata(tree)
+        assert (ours.author, ours.url, ours.date, ours.sitename, ours.title or _fallback_title(tree)) == \
+            (theirs.author, theirs.url, theirs.date, theirs.sitename, theirs.title)
+        authors.add(ours.author)
+    assert {"Jane Doe", "Sam Lee", "Lee Chang", None} <= authors

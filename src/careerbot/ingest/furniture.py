@@ -23,14 +23,24 @@ from collections import Counter
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from .blocks import HEADING, IMAGE, LIST, PARA, Block, stopword_density, without_urls
+from .blocks import (  # noqa: F401  (jusText's thresholds are documented with the furniture rules)
+    BAD,
+    GOOD,
+    HEADING,
+    IMAGE,
+    LENGTH_HIGH,
+    LENGTH_LOW,
+    LIST,
+    MAX_LINK_DENSITY,
+    NEAR,
+    PARA,
+    SHORT,
+    STOPWORDS_HIGH,
+    STOPWORDS_LOW,
+    Block,
+)
 from .title import find_date
 
-GOOD, NEAR, SHORT, BAD = "good", "near-good", "short", "bad"
-# jusText's defaults (Pomikálek 2011): lengths in characters, densities as shares of words.
-LENGTH_LOW, LENGTH_HIGH = 70, 200
-STOPWORDS_LOW, STOPWORDS_HIGH = 0.30, 0.32
-MAX_LINK_DENSITY = 0.2
 # A list item or paragraph that is at least half link text is a link, not text about something.
 LINK_SHARE = 0.5
 CROSS_LINK_WORDS = 30
@@ -43,16 +53,8 @@ LIST_ITEM_WORDS = 3
 
 
 def classify(block: Block) -> str:
-    """jusText's context-free class of a block: good, near-good, short or bad."""
-    text = without_urls(block.plain).strip()
-    if block.link_density > MAX_LINK_DENSITY or "©" in text or "&copy" in text:
-        return BAD
-    if len(text) < LENGTH_LOW:
-        return SHORT
-    density = stopword_density(text)
-    if density >= STOPWORDS_HIGH:
-        return GOOD if len(text) > LENGTH_HIGH else NEAR
-    return NEAR if density >= STOPWORDS_LOW else BAD
+    """jusText's context-free class of a block: good, near-good, short or bad (Block.paragraph_class)."""
+    return block.paragraph_class
 
 
 def _norm(text: str) -> str:
@@ -226,12 +228,13 @@ def _drop_repeats(blocks: list[Block]) -> list[Block]:
     """A paragraph printed twice (a standfirst above the body that the body repeats, whole or as its start)
     is kept once, in the later, fuller place."""
     paras = [(i, _norm(b.text)) for i, b in enumerate(blocks) if b.kind == PARA]
-    repeated = set()
-    for i, text in paras:
-        if len(text.split()) < 5:
-            continue
-        if any(j != i and text in other and (len(other) > len(text) or j > i) for j, other in paras):
-            repeated.add(i)
+    # One search over all paragraphs at once ("\0" cannot occur in text, so no match spans two): a text
+    # found more often than it is printed whole lies inside a longer paragraph.
+    joined = "\0".join(text for _, text in paras)
+    whole = Counter(text for _, text in paras)
+    last = {text: i for i, text in paras}
+    repeated = {i for i, text in paras if len(text.split()) >= 5
+                and (joined.count(text) > whole[text] or last[text] > i)}
     return [b for i, b in enumerate(blocks) if i not in repeated]
 
 

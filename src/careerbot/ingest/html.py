@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
-from dataclasses import replace
+from collections.abc import Iterator
 
-from .blocks import HEADING, IMAGE, Block
+from .blocks import IMAGE, Block
 from .markdown import markdown_blocks
 from .title import printed_form
+from .xmlblocks import xml_blocks
 
 log = logging.getLogger("careerbot")
-
-# A blockquote's text is matched to the Markdown blocks rendered from it; shorter text could match anywhere.
-QUOTE_MATCH_CHARS = 20
 
 
 def read_html(text: str, source: str) -> tuple[dict[str, str | None], list[Block]]:
@@ -26,49 +23,82 @@ def read_html(text: str, source: str) -> tuple[dict[str, str | None], list[Block
     import trafilatura
     from trafilatura.settings import Document
 
-    # One parse with trafilatura's own loader (it copes with broken pages) serves both the title lookups
-    # and the extraction; the extractor works on its own copy of the tree.
+    # One parse with trafilatura's own loader (it copes with broken pages) serves the title lookups, the
+    # metadata and the extraction; the extractor works on its own copy of the tree.
     tree = trafilatura.load_html(text)
-    # One extraction pass: the main text as Markdown, its XML tree (for blockquotes) and the metadata, all
-    # as Python values (no serialised front matter to read back, no content fingerprint).
-    doc = trafilatura.bare_extraction(tree, output_format="python",
+    meta = page_metadata(tree) if tree is not None else None
+    # One extraction pass: the main text as trafilatura's XML tree, read into blocks directly (its headings,
+    # lists, table rows and blockquotes as elements: no Markdown rendered and parsed back). The page's
+    # address goes in as the metadata pass would hand it over (links made absolute against it).
+    doc = trafilatura.bare_extraction(tree, url=meta.url if meta else None, output_format="xml",
                                       include_tables=True, include_links=True, include_images=False,
                                       include_comments=False, include_formatting=True, favor_recall=True, fast=True,
-                                      deduplicate=False, with_metadata=True) if tree is not None else None
+                                      deduplicate=False, with_metadata=False) if tree is not None else None
     if not isinstance(doc, Document):  # None: nothing the extractor could call text
         doc = None
-    body = (doc.text or "") if doc is not None else ""
-    visible = " ".join(tree.text_content().split()) if tree is not None else ""
+    blocks = xml_blocks(doc.body) if doc is not None and doc.body is not None else []
+    body = "\n".join(b.plain for b in blocks if b.kind != IMAGE)
+
+    def visible() -> str:
+        return " ".join(tree.text_content().split()) if tree is not None else ""
+
+    def texts() -> Iterator[str]:  # the whole page's text only when the article's does not print the date
+        yield body
+        yield visible()
+
     if not body.strip():  # too little for the extractor to call it an article: take the whole page's text
-        body = visible
-    blocks = markdown_blocks(body)
-    if doc is not None and doc.body is not None:
-        blocks = _mark_quotes(blocks, doc.body)
-    meta = {"title": _page_title(tree, doc.sitename if doc else None) or (doc.title if doc else None),
-            "date": printed_form(doc.date if doc else None, [body, visible]),
-            "author": doc.author if doc else None, "url": doc.url if doc else None}
-    return meta, blocks
+        body = visible()
+        blocks = markdown_blocks(body)
+    if meta is None:
+        return {"title": None, "date": None, "author": None, "url": None}, blocks
+    return {"title": _page_title(tree, meta.sitename) or meta.title or _fallback_title(tree),
+            "date": printed_form(meta.date, texts()), "author": meta.author, "url": meta.url}, blocks
 
 
-def _squash(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", text).split()).lower()
+def page_metadata(tree):
+    """trafilatura's metadata (trafilatura.metadata.extract_metadata, fast mode), for the fields used here:
+    author, address, date, site name and the metadata title, in its order and with its rules; categories,
+    tags and licence are not looked for, nor a title in the page's headings (_fallback_title, only when
+    needed). Its author search runs its XPaths on a copy of the page with comments, sidebars and dates
+    pruned (most of the metadata's time); where they match nothing on the page itself they cannot match on
+    the pruned copy, and the search is skipped."""
+    from trafilatura import metadata as tm
+    from trafilatura.settings import set_date_params
+    from trafilatura.xpaths import AUTHOR_XPATHS
+
+    doc = tm.examine_meta(tree)
+    if doc.author and " " not in doc.author:
+        doc.author = None
+    try:
+        doc = tm.extract_meta_json(tree, doc)
+    except Exception as exc:  # noqa: BLE001  (as trafilatura: its JSON-LD reader can fail on odd pages)
+        log.debug("JSON-LD metadata not read: %s", exc)
+    if not doc.author and any(len(xpath(tree)) for xpath in AUTHOR_XPATHS):
+        doc.author = tm.extract_author(tree)
+    if not doc.url:
+        doc.url = tm.extract_url(tree, None)
+    doc.date = tm.find_date(tree, **{**set_date_params(True), "url": doc.url})
+    if not doc.sitename:
+        doc.sitename = tm.extract_sitename(tree)
+    if doc.sitename:
+        doc.sitename = doc.sitename.lstrip("@")
+        if doc.sitename and "." not in doc.sitename and not doc.sitename[0].isupper():
+            doc.sitename = doc.sitename.title()
+    elif doc.url and (match := tm.META_URL.match(doc.url)):
+        doc.sitename = match[1]
+    doc.clean_and_trim()
+    return doc
 
 
-def _mark_quotes(blocks: list[Block], body) -> list[Block]:
-    """Number the blocks that come from the extracted text's blockquotes (trafilatura's Markdown drops the
-    '>' marks; its XML keeps them as <quote>)."""
-    quotes = [_squash("".join(q.itertext())) for q in body.iter("quote")]
-    if not quotes:
-        return blocks
-    texts = [_squash(b.plain) if b.kind not in (HEADING, IMAGE) else "" for b in blocks]
-    numbers = [next((k + 1 for k, quote in enumerate(quotes) if text in quote), 0)
-               if text and (len(text) >= QUOTE_MATCH_CHARS or text in quotes) else 0 for text in texts]
-    # A short line between two lines of the same quotation (verse) is part of it.
-    for i in range(1, len(blocks) - 1):
-        if not numbers[i] and texts[i] and numbers[i - 1] and numbers[i - 1] == numbers[i + 1] \
-                and texts[i] in quotes[numbers[i - 1] - 1]:
-            numbers[i] = numbers[i - 1]
-    return [replace(b, quote=n) if n else b for b, n in zip(blocks, numbers, strict=False)]
+def _fallback_title(tree) -> str | None:
+    """trafilatura's title from the page's headings, as its metadata cleans it."""
+    from html import unescape
+
+    from trafilatura import metadata as tm
+    from trafilatura.utils import line_processing
+
+    title = tm.extract_title(tree)
+    return line_processing(unescape(title)) if title else None
 
 
 def _page_title(root, site: str | None) -> str | None:

@@ -20,6 +20,7 @@ _FRONT_MATTER = re.compile(r"\A\ufeff?(?:(---)[ \t]*\n(.*?)\n(?:---|\.\.\.)|(\+\
 # Template and attribute syntax of static-site generators (Liquid/Jinja {% %}, Hugo shortcodes {{< >}},
 # kramdown attribute lists {: .class}) is markup, never text.
 _TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{:[^{}\n]*\}", re.DOTALL)
+_SPACE_BEFORE_PUNCTUATION = re.compile(r" ([.,;:!?])(?= |$)")
 _INLINE_TAG = re.compile(r"<(/?)\s*([A-Za-z][\w-]*)")
 _HIDDEN = {"script", "style", "noscript", "template"}
 TITLE_KEYS = ("title", "headline", "name")
@@ -87,6 +88,9 @@ def _parser():
     # Every link is parsed as a link: its address is dropped anyway, and a refused one (javascript:) would
     # otherwise stay in the text as literal markup.
     parser.validateLink = lambda url: True
+    # Addresses are only read for their host (furniture.link_host parses them): markdown-it's percent-encoding
+    # and punycode of each one is work without a reader, and the raw form compares with a front matter's url.
+    parser.normalizeLink = lambda url: url
     return parser
 
 
@@ -143,7 +147,7 @@ def markdown_blocks(body: str) -> list[Block]:
             i = end + 1
             continue
         elif tok.type == "html_block":
-            text = _clean(html_fragment_text(tok.content))
+            text = clean_text(html_fragment_text(tok.content))
             if text:
                 blocks.append(Block(PARA, text, quote=quoted))
         elif tok.type in ("fence", "code_block"):
@@ -200,12 +204,16 @@ def _inline(token) -> _Inline:
                 link_chars += len(child.content.strip())
         elif kind in ("softbreak", "hardbreak"):
             parts.append(" ")
-    return _Inline(_clean("".join(parts)), link_chars, images, tuple(hrefs))
+    return _Inline(clean_text("".join(parts)), link_chars, images, tuple(hrefs))
 
 
-def _clean(text: str) -> str:
-    # A removed tag or template leaves its spaces: "per year <img …>." reads "per year."
-    return re.sub(r"\s+([.,;:!?])(?=\s|$)", r"\1", " ".join(_TEMPLATE.sub(" ", text).split()))
+def clean_text(text: str) -> str:
+    """Text with template syntax removed and whitespace collapsed."""
+    if "{" in text:  # every template form opens with a brace
+        text = _TEMPLATE.sub(" ", text)
+    # A removed tag or template leaves its spaces: "per year <img …>." reads "per year." (once collapsed,
+    # the only whitespace left is single spaces).
+    return _SPACE_BEFORE_PUNCTUATION.sub(r"\1", " ".join(text.split()))
 
 
 def _list_items(tokens) -> tuple[list[str], list[int], tuple[str, ...]]:
@@ -229,7 +237,7 @@ def _list_items(tokens) -> tuple[list[str], list[int], tuple[str, ...]]:
                 items[-1] += " " + text
                 links[-1] += link_chars
         elif tok.type == "html_block":
-            text = _clean(html_fragment_text(tok.content))
+            text = clean_text(html_fragment_text(tok.content))
             if text:
                 items.append(text)
                 links.append(0)

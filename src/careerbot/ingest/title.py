@@ -8,6 +8,7 @@ Usage: choice = choose_title(blocks, "why_i_quit_teaching.txt")
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -58,7 +59,7 @@ def date_parts(printed: str) -> tuple[int, int, int] | None:
     return year, _MONTHS[month.group(0).lower()], day
 
 
-def printed_form(iso: str | None, texts: list[str]) -> str | None:
+def printed_form(iso: str | None, texts: Iterable[str]) -> str | None:
     """The date as the page prints it, when the page prints the date its metadata gives (ISO)."""
     if not iso:
         return iso
