@@ -113,20 +113,28 @@ def embed_on_ray(embed_texts: list[str], passages: list[str], units: list[list[s
             mapped = dataset.map_batches(EncodeBatch, fn_constructor_kwargs={"settings_json": worker_settings},
                                          batch_size=settings.batch_size * 4, batch_format="numpy",
                                          concurrency=max(1, settings.ray_workers), num_cpus=1)
-            done = 0
-            for batch in mapped.iter_batches(batch_format="numpy", batch_size=None):
-                rows = np.asarray(batch["row"], dtype=np.int64)
-                batch_vectors = np.asarray(batch["vector"], np.float32).reshape(len(rows), dim)
-                batch_blocks = [bytes(b) for b in batch["units"]]
-                if staging is not None:
-                    staging.write([keys[int(r)] for r in rows], batch_vectors, batch_blocks)
-                else:
-                    vectors[rows] = batch_vectors
-                    for row, block in zip(rows, batch_blocks, strict=True):
-                        blocks[int(row)] = block
-                done += len(rows)
-                where = "written to the store" if staging is not None else "on Ray"
-                notify(0.1 + 0.8 * done / len(todo), f"embedded {done} of {len(todo)} chunk(s) on Ray, {where}")
+            batches = mapped.iter_batches(batch_format="numpy", batch_size=None)
+            try:
+                done = 0
+                for batch in batches:
+                    rows = np.asarray(batch["row"], dtype=np.int64)
+                    batch_vectors = np.asarray(batch["vector"], np.float32).reshape(len(rows), dim)
+                    batch_blocks = [bytes(b) for b in batch["units"]]
+                    if staging is not None:  # committed before the next batch is taken
+                        staging.write([keys[int(r)] for r in rows], batch_vectors, batch_blocks)
+                    else:
+                        vectors[rows] = batch_vectors
+                        for row, block in zip(rows, batch_blocks, strict=True):
+                            blocks[int(row)] = block
+                    done += len(rows)
+                    where = ", written to the store" if staging is not None else ""
+                    notify(0.1 + 0.8 * done / len(todo), f"embedded {done} of {len(todo)} chunk(s) on Ray{where}")
+            finally:
+                # Closed even when a write or the progress callback raises, so Ray stops this build's actors
+                # (they hold the cluster's CPUs) before the caller goes on.
+                close = getattr(batches, "close", None)
+                if close is not None:
+                    close()
         finally:
             if started_here:
                 ray.shutdown()
