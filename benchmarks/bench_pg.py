@@ -9,7 +9,8 @@ scale     SciFact's 5,183 real document vectors (the eval cache; `careerbot eval
           fills it), real-plus-noise beyond that (as bench_query.py), with each document's BM25 terms.
           Per size: the exact scan and HNSW (m=32, ef_construction=80), dense top-10 and the full hybrid
           ranking p50/p95 over 100 SciFact queries, recall@10 of HNSW against the exact scan, HNSW build
-          time and index size.
+          time and index size; on the exact-scan version, the keyword side alone (top candidates) p50/p95
+          for each settings.store_keyword method (postings, gin-bm25, gin-rank).
 replicas  1, 2 and 4 `careerbot serve --store` replicas behind nginx, answers from an OpenAI-compatible
           endpoint simulated on loopback with a fixed latency (generation is waiting, not CPU, here), 8
           clients each pinned by a header, 6 questions each: throughput and p50/p95.
@@ -55,7 +56,7 @@ def stats(values: list[float]) -> dict:
 
 
 # ----- scale ---------------------------------------------------------------------------------------
-def bench_scale(engine: PgEngine, sizes: list[int]) -> dict:
+def bench_scale(engine: PgEngine, sizes: list[int], kinds: tuple[str, ...] = ("flat", "hnsw")) -> dict:
     from bench_query import synthetic
 
     from careerbot.evaluation.beir import corpus_vectors, load_beir
@@ -63,9 +64,9 @@ def bench_scale(engine: PgEngine, sizes: list[int]) -> dict:
     from careerbot.index.versions import ChunkRecord
     from careerbot.records import Chunk
     from careerbot.retrieve.lexical import tokenize
-    from careerbot.retrieve.search import ranked
+    from careerbot.retrieve.search import candidate_count, ranked
     from careerbot.settings import Settings
-    from careerbot.store.postgres import PostgresStore
+    from careerbot.store.postgres import PgKeyword, PostgresStore
 
     settings = Settings(progress="off", per_article_cap=0, expand_neighbours=False)
     data = load_beir(SCIFACT, "test")
@@ -82,7 +83,7 @@ def bench_scale(engine: PgEngine, sizes: list[int]) -> dict:
                                      None, 0, data.texts[i % len(real)]), terms[i % len(real)], 0, 0)
                    for i in range(n)]
         row: dict = {"chunks": n}
-        for kind in ("flat", "hnsw"):
+        for kind in kinds:
             url = engine.database(f"scale_{n}_{kind}")
             store = PostgresStore(url, settings.with_overrides(index_type=kind))
             lock = store.lock(timeout=10)
@@ -110,7 +111,22 @@ def bench_scale(engine: PgEngine, sizes: list[int]) -> dict:
                          "vector_index_mb": round(size[0][0] / 2**20, 1) if size else 0.0,
                          "ef_search": snapshot.faiss_index.ef_search}
             row[f"_{kind}_tops"] = tops
+            if kind == "flat":
+                row["keyword_top"] = {}
+                for method in ("postings", "gin-bm25", "gin-rank"):
+                    keyword = PgKeyword(store, snapshot.keyword.chunks, snapshot.keyword.terms,
+                                        snapshot.keyword.size, snapshot.keyword.avgdl, method)
+                    times = []
+                    for query in queries:
+                        started = time.perf_counter()
+                        keyword.top(tokenize(query), candidate_count(settings, 10))
+                        times.append(time.perf_counter() - started)
+                    row["keyword_top"][method] = stats(times)
+                    log(f"{n} chunks, keyword {method}: {row['keyword_top'][method]}")
             log(f"{n} chunks, {kind}: {row[kind]}")
+        if set(kinds) != {"flat", "hnsw"}:
+            out[str(n)] = {k: v for k, v in row.items() if not k.startswith("_")}
+            continue
         exact, approx = row.pop("_flat_tops"), row.pop("_hnsw_tops")
         row["hnsw_recall@10"] = round(float(np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx, exact, strict=False)])), 3)
         log(f"{n} chunks: recall@10 {row['hnsw_recall@10']}")
@@ -300,6 +316,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", default="scale,replicas,ray")
     parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--kinds", default="flat,hnsw", help="vector indexes to build per size (scale)")
     args = parser.parse_args()
     only = set(args.only.split(","))
     path = BENCH / "results-pg.json"
@@ -315,7 +332,10 @@ def main() -> None:
         engine = PgEngine.start()
         try:
             if "scale" in only:
-                save("scale", bench_scale(engine, [int(s) for s in args.sizes.split(",")]))
+                scale = bench_scale(engine, [int(s) for s in args.sizes.split(",")], tuple(args.kinds.split(",")))
+                # A run of some sizes or kinds updates those figures and keeps the others.
+                kept = results.get("scale", {})
+                save("scale", {**kept, **{n: {**kept.get(n, {}), **row} for n, row in scale.items()}})
             if "replicas" in only:
                 save("replicas", bench_replicas(engine, [1, 2, 4]))
         finally:

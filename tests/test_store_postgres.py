@@ -1,6 +1,7 @@
 """The PostgreSQL store's own promises, on a real server (tests/pg_engine.py): a clear error when the server
 is unreachable, the CLI's --store and CAREERBOT_STORE, two writers at once, a writer SIGKILLed in the middle
-of publishing, replicas adopting each other's versions without a restart, and HNSW above the threshold."""
+of publishing, replicas adopting each other's versions without a restart, HNSW above the threshold, the GIN
+index and each keyword method (settings.store_keyword), and a schema-1 store upgraded in place."""
 from __future__ import annotations
 
 import json
@@ -17,8 +18,9 @@ from test_index import NEW_ARTICLE
 
 from careerbot import KnowledgeBase
 from careerbot.cli import main
-from careerbot.errors import IndexLocked, StoreUnavailable
-from careerbot.store.postgres import PostgresStore
+from careerbot.errors import IndexLocked, StaleIndex, StoreUnavailable
+from careerbot.retrieve.lexical import tokenize
+from careerbot.store.postgres import SCHEMA_VERSION, PostgresStore
 
 SALARY = "How much does a Lead Machine Learning Engineer earn?"
 
@@ -94,7 +96,8 @@ def test_two_writers_at_once_never_corrupt_the_store(pg_url, session_corpus, set
     with psycopg.connect(pg_url) as conn:
         versions = {r[0] for r in conn.execute("SELECT id FROM careerbot.versions")}
     # every version row has its tables and no table is left without its version
-    assert tables(pg_url) == {"meta", "versions", "live"} | {f"{t}_{v}" for v in versions for t in ("chunks", "terms")}
+    assert tables(pg_url) == {"meta", "versions", "live", "staged"} | \
+        {f"{t}_{v}" for v in versions for t in ("chunks", "terms")}
 
 
 @pytest.mark.slow
@@ -175,3 +178,71 @@ def test_hnsw_above_the_threshold(pg_url, session_corpus, settings, kb):
     hits = hnsw.search(SALARY, k=5, mode="dense")
     exact = kb.search(SALARY, k=5, mode="dense")
     assert hits[0].chunk_id == exact[0].chunk_id and len({h.chunk_id for h in hits} & {h.chunk_id for h in exact}) >= 4
+
+
+def gin_indexes(url: str) -> set[str]:
+    """The chunk tables that have a GIN index over their tsvectors."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return {r[0] for r in conn.execute("SELECT tablename FROM pg_indexes WHERE schemaname = 'careerbot' "
+                                           "AND indexdef LIKE '%USING gin (terms)%'")}
+
+
+def test_each_keyword_method_ranks_through_the_gin_index(pg_built, settings, kb):
+    postings = KnowledgeBase.load("unused", settings.with_overrides(store=pg_built))
+    assert gin_indexes(pg_built) == {f"chunks_{postings.store.live_version()}"}
+    queries = ["Jenkins, GitLab CI or CircleCI for deployment", SALARY, "Do research scientists need a PhD?"]
+    by_method = {method: KnowledgeBase.load("unused", settings.with_overrides(store=pg_built, store_keyword=method))
+                 for method in ("gin-bm25", "gin-rank")}
+    for method, loaded in by_method.items():
+        assert loaded.snapshot.keyword.method == method
+        assert "CircleCI" in loaded.search(queries[0], k=1, mode="bm25")[0].text
+        hit = loaded.search(SALARY, k=1)[0]  # hybrid
+        assert hit.source == MLE_VS_LEAD and "$153,000" in hit.text
+    for query in queries:  # gin-bm25 is the same BM25 as the postings, found another way
+        expected = postings.snapshot.keyword.top(tokenize(query), 20)
+        got = by_method["gin-bm25"].snapshot.keyword.top(tokenize(query), 20)
+        assert [rid for rid, _ in got] == [rid for rid, _ in expected]
+        assert max(abs(a - b) for (_, a), (_, b) in zip(got, expected, strict=True)) < 1e-4
+        assert [h.chunk_id for h in by_method["gin-bm25"].search(query, k=8)] == \
+            [h.chunk_id for h in kb.search(query, k=8)]
+    rank = by_method["gin-rank"].snapshot.keyword.top(tokenize(queries[0]), 20)
+    assert rank and all(a >= b for (_, a), (_, b) in zip(rank, rank[1:], strict=False))
+    for keyword in (postings.snapshot.keyword, *(k.snapshot.keyword for k in by_method.values())):
+        # lexemes that need quoting in a tsquery, and one no chunk has
+        assert keyword.top(["it's", "back\\slash", "a|b", "zzzunseen"], 5) == []
+        assert keyword.top(["it's", *tokenize("CircleCI")], 5)
+
+
+def test_a_schema_1_store_is_read_then_upgraded_in_place_by_the_next_writer(pg_built, writable, settings):
+    import psycopg
+
+    corpus, _ = writable
+    store_settings = settings.with_overrides(store=pg_built)
+    version = KnowledgeBase.load("unused", store_settings).store.live_version()
+    with psycopg.connect(pg_built) as conn:  # what schema 1 had: no GIN index, content keys or staged table
+        conn.execute(f"DROP INDEX careerbot.chunks_{version}_terms_gin")
+        conn.execute(f"ALTER TABLE careerbot.chunks_{version} DROP COLUMN embed_key")
+        conn.execute("DROP TABLE careerbot.staged")
+        conn.execute("UPDATE careerbot.meta SET value = '1' WHERE key = 'schema_version'")
+        conn.execute("UPDATE careerbot.versions SET manifest = manifest || '{\"schema_version\": 1}'")
+    assert not gin_indexes(pg_built)
+    old = KnowledgeBase.load("unused", store_settings.with_overrides(store_keyword="gin-bm25"))  # readable as it is
+    assert old.search(SALARY, k=1)[0].source == MLE_VS_LEAD
+    (corpus / "zz_prompt.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    assert old.update(corpus).added == ("zz_prompt.txt",)  # the writer upgrades under its lock, then publishes
+    new = old.store.live_version()
+    assert gin_indexes(pg_built) == {f"chunks_{version}", f"chunks_{new}"}
+    with psycopg.connect(pg_built) as conn:
+        assert conn.execute("SELECT value FROM careerbot.meta WHERE key = 'schema_version'").fetchone()[0] == \
+            SCHEMA_VERSION == 2
+        keys = conn.execute(f"SELECT source = 'zz_prompt.txt', count(embed_key) > 0 FROM careerbot.chunks_{new} "
+                            "GROUP BY 1 ORDER BY 1").fetchall()
+    assert keys == [(False, False), (True, True)]  # kept schema-1 chunks have no content key; new ones do
+    assert "staged" in tables(pg_built)
+    assert old.search("Zorblatt", k=1, mode="bm25")[0].source == "zz_prompt.txt"
+    with psycopg.connect(pg_built) as conn:
+        conn.execute("UPDATE careerbot.meta SET value = '3' WHERE key = 'schema_version'")
+    with pytest.raises(StaleIndex, match="schema version 3"):
+        KnowledgeBase.load("unused", store_settings)

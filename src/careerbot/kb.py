@@ -216,7 +216,7 @@ class KnowledgeBase:
                 raise EmptyCorpus(f"no readable article in {corpus} (supported: .txt, .md, .html); "
                                   "the existing index was left untouched")
             notify(0.1, f"embedding {len(new_chunks)} new chunk(s)")
-            records, new_vectors, new_units = self._assemble(kept_records, new_chunks, embedder, notify)
+            records, new_vectors, new_units, embedded = self._assemble(kept_records, new_chunks, embedder, notify)
             for source in keep:
                 file_meta[source] = {**old_files[source], **found[source].meta()}
             notify(0.95, "writing the index")
@@ -242,7 +242,7 @@ class KnowledgeBase:
             added=tuple(s for s in todo if s not in old and s in file_meta),
             changed=tuple(s for s in todo if s in old and s in file_meta),
             removed=tuple(sorted(old - set(hashes))), unchanged=tuple(sorted(keep)),
-            skipped=tuple(skipped), chunks_embedded=len(new_chunks), chunks_total=len(records),
+            skipped=tuple(skipped), chunks_embedded=embedded, chunks_total=len(records),
             seconds=time.perf_counter() - started)
 
     def _skip(self, exc: UnsupportedFile, source: str, found, bad: dict, skipped: list[str]) -> None:
@@ -251,16 +251,22 @@ class KnowledgeBase:
         bad[source] = {**found[source].meta(), "reason": str(exc), "max_file_bytes": self.settings.max_file_bytes}
 
     def _assemble(self, kept_records, new_chunks, embedder, notify):
-        """The new version's records (kept ones first, with new unit offsets) and the vectors of the new
-        chunks and their sentences: only new chunks are embedded; kept ones keep their stored vectors."""
+        """The new version's records (kept ones first, with new unit offsets), the vectors of the new
+        chunks and their sentences (None when a Ray build staged them in the store) and how many chunks were
+        encoded: only new chunks are embedded; kept ones keep their stored vectors."""
         show = self.settings.show_progress()
         new_units = [split_units(c.text) for c in new_chunks]
+        embedded = len(new_chunks)
         if self.settings.ray:  # the same encoder calls, on Ray actors (ray_embed.py)
             from .index.ray_embed import embed_on_ray
 
-            new_vectors, new_unit_vectors = embed_on_ray([c.embed_text for c in new_chunks],
-                                                         [c.text for c in new_chunks], new_units, self.settings,
-                                                         embedder.dimension, notify)
+            # Into a store with staging each batch is written as it arrives, and what it holds is skipped.
+            staging = self.store.staging({"model": self.settings.model, "dimension": embedder.dimension,
+                                          "max_tokens": embedder.max_tokens,
+                                          "sentence_vectors": self.settings.sentence_vectors})
+            result = embed_on_ray([c.embed_text for c in new_chunks], [c.text for c in new_chunks], new_units,
+                                  self.settings, embedder.dimension, notify, staging)
+            new_vectors, new_unit_vectors, embedded = result.vectors, result.unit_vectors, result.embedded
         elif self.settings.sentence_vectors == "late":  # one pass: sentences pooled from the chunk's tokens
             new_vectors, new_unit_vectors = embedder.encode_with_spans(
                 [c.embed_text for c in new_chunks], [c.text for c in new_chunks], new_units, progress=show)
@@ -277,8 +283,10 @@ class KnowledgeBase:
         for chunk, units in zip(new_chunks, new_units, strict=False):
             records.append(store.ChunkRecord(chunk, tuple(keyword_terms(chunk)), unit_start, len(units)))
             unit_start += len(units)
+        if new_vectors is None or new_unit_vectors is None:
+            return records, None, None, embedded
         return (records, np.asarray(new_vectors, np.float32).reshape(-1, dim),
-                np.asarray(new_unit_vectors, np.float32).reshape(-1, dim))
+                np.asarray(new_unit_vectors, np.float32).reshape(-1, dim), embedded)
 
     # ----- reading ------------------------------------------------------------------------------
     def embedder(self):

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
                                        "+ pgvector (careerbot[postgres]; docs/deploy.md); empty = the index folder")
     store_poll: float = Field(1.0, ge=0, description="seconds between checks for versions other processes publish "
                                                       "to the store")
+    # How the store ranks the keyword side of hybrid retrieval (the folder always uses bm25s). The postings
+    # measured fastest at the same ranking as gin-bm25 (docs/deploy.md).
+    store_keyword: Literal["postings", "gin-bm25", "gin-rank"] = Field(
+        "postings", description="PostgreSQL keyword ranking: postings = BM25 from per-term postings, gin-bm25 = "
+                                "rows found with the GIN index, BM25 from their tsvectors, gin-rank = ts_rank_cd")
     ray: str = Field("", description="embed builds on Ray (careerbot[ray]): local, auto or a cluster address; "
                                      "empty = in this process")
     ray_workers: int = Field(2, ge=1, description="Ray actors, each loading the model once")

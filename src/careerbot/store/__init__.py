@@ -6,13 +6,17 @@ only to lock, load and publish. Usage: store = open_store(settings); snapshot = 
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
 from ..errors import InvalidArgument
+from ..index.ray_embed import Staging
 from ..index.versions import ChunkRecord, Snapshot
+
+__all__ = ["Lock", "Staging", "Store", "is_database_url", "open_store"]
 
 
 class Lock(Protocol):
@@ -53,13 +57,21 @@ class Store(Protocol):
         """`reuse`, or the live version when another writer has published since (writers' lock held)."""
         ...
 
+    def staging(self, model: Mapping[str, Any]) -> Staging | None:
+        """Where a build can write its vectors batch by batch as they are embedded, for the model that
+        `model` (manifest fields: model, dimension, max_tokens, sentence_vectors) names; None when the store
+        keeps none (the folder: a build's vectors are written with its version). Writers' lock held."""
+        ...
+
     def publish(self, manifest: dict[str, Any], reuse: Snapshot | None, kept: list[ChunkRecord],
-                records: list[ChunkRecord], new_vectors: np.ndarray, new_unit_vectors: np.ndarray) -> Snapshot:
+                records: list[ChunkRecord], new_vectors: np.ndarray | None,
+                new_unit_vectors: np.ndarray | None) -> Snapshot:
         """Write a complete version and make it live atomically (writers' lock held).
 
         `records` are the kept records (in `kept`'s order, each with its new unit_start) followed by new
-        ones; `new_vectors` / `new_unit_vectors` are the vectors of the new records and of their units.
-        Kept records keep the vectors they have in `reuse`."""
+        ones; `new_vectors` / `new_unit_vectors` are the vectors of the new records and of their units, or
+        None when they were written to the store's staging (by content key). Kept records keep the vectors
+        they have in `reuse`."""
         ...
 
 

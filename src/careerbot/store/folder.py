@@ -49,8 +49,14 @@ class FolderStore:
             return folder.read_index(self.index_dir, settings=self.settings)
         return reuse
 
+    def staging(self, model) -> None:
+        return None  # a build's vectors are written with its version
+
     def publish(self, manifest: dict[str, Any], reuse: Snapshot | None, kept: list[ChunkRecord],
-                records: list[ChunkRecord], new_vectors: np.ndarray, new_unit_vectors: np.ndarray) -> Snapshot:
+                records: list[ChunkRecord], new_vectors: np.ndarray | None,
+                new_unit_vectors: np.ndarray | None) -> Snapshot:
+        if new_vectors is None or new_unit_vectors is None:
+            raise RuntimeError("the folder store keeps no staged vectors")  # a caller's bug
         dim = int(manifest["dimension"])
         vectors, units = _gathered(reuse, kept, new_vectors, new_unit_vectors, dim)
         index = Index(self.settings).of_records(records, vectors, units)  # BM25 from the records' stored terms

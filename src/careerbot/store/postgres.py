@@ -1,31 +1,37 @@
 """The PostgreSQL store: versions of the index in tables, shared by any number of app replicas.
 
-    <schema>.meta          schema_version (created with the tables on first use)
+    <schema>.meta          schema_version (created with the tables on first use; 1 is upgraded to 2 in place)
     <schema>.versions      one row per published version: manifest (jsonb), counts, BM25 statistics
     <schema>.live          one row naming the live version (changed in the publishing transaction)
     <schema>.chunks_<id>   a version's chunks: text and metadata, BM25 tokens as a tsvector with positions,
                            the passage vector (pgvector; HNSW above settings.exact_threshold, exact scan
-                           below) and the sentence vectors (float32 bytes)
+                           below), the sentence vectors (float32 bytes), a GIN index over the tsvectors
+                           and each chunk's content key (what its vectors were embedded from, and by which model)
     <schema>.terms_<id>    BM25 postings derived from the tsvectors in the server: per term its document
                            frequency, chunks and Lucene BM25 weights
+    <schema>.staged        vectors embedded for a build that has not published yet, by model and content key:
+                           a Ray build writes each batch here as it arrives, so a crashed build resumes
 
 A version's tables are written once and never changed, so a reader using them always sees one whole
 version. A build or update creates the tables, fills them (kept chunks are copied inside the server, only
 new ones are sent) and moves `live` in ONE transaction: a crash or a killed writer leaves the previous
 version live and nothing behind. Writers take an advisory lock; the last few versions are kept for replicas
 that have not moved on yet. Search runs in the database: dense kNN (`<#>`) and BM25 from the postings
-(Lucene's formula, the same scores as the folder's bm25s), fused in Python by careerbot.retrieve.search. (A GIN
-index over the tsvectors with BM25 computed per matching row measured 8x slower: docs/deploy.md.)
+(Lucene's formula, the same scores as the folder's bm25s), fused in Python by careerbot.retrieve.search.
+`settings.store_keyword` can rank the keyword side through the GIN index instead (gin-bm25: the same BM25
+from the matching rows' tsvectors; gin-rank: ts_rank_cd), measured slower or worse (docs/deploy.md).
 
 Usage: store = PostgresStore("postgresql://careerbot@127.0.0.1:5432/careerbot", settings)
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
 import time
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,12 +39,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
+from ..chunk import split_units
 from ..errors import CorruptIndex, IndexLocked, IndexNotFound, StaleIndex, StoreUnavailable
 from ..index.versions import ChunkRecord, Snapshot
 from ..records import Chunk
 from ..retrieve.lexical import K1, B
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: a GIN index over each version's tsvectors, content keys, the staged table
+READABLE = (1, 2)  # a schema-1 store reads the same (without the GIN index); a writer upgrades it in place
 KEEP_VERSIONS = 3  # the live one and two before it, for replicas still reading those
 MAX_EF_SEARCH = 1000  # pgvector's limit for hnsw.ef_search
 MAX_LEXEME_BYTES = 2000  # PostgreSQL refuses lexemes over 2047 bytes
@@ -70,6 +78,28 @@ def _lexeme(term: str) -> str:
 
 def _quote(term: str) -> str:
     return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def tsquery_literal(terms: list[str]) -> str:
+    """Any of the lexemes, as a tsquery: ["data", "scienc"] → "'data' | 'scienc'" (quoted as in a tsvector)."""
+    return " | ".join(_quote(t) for t in dict.fromkeys(terms))
+
+
+def model_identity(manifest: Mapping[str, Any]) -> str:
+    """What makes two builds' vectors of one text the same: the model, its dimension and token limit, and
+    how sentence vectors are made. Usage: model_identity(manifest)"""
+    return json.dumps([manifest["model"], int(manifest["dimension"]), int(manifest.get("max_tokens") or 0),
+                       manifest.get("sentence_vectors", "")])
+
+
+def content_key(embed_text: str, text: str, units: list[str]) -> str:
+    """A chunk's content key: a hash of everything its vectors are computed from (the encoder's text, the
+    passage and its sentence units). Usage: content_key(chunk.embed_text, chunk.text, split_units(chunk.text))"""
+    return hashlib.sha256(json.dumps([embed_text, text, units]).encode("utf-8")).hexdigest()
+
+
+def chunk_key(chunk: Chunk) -> str:
+    return content_key(chunk.embed_text, chunk.text, split_units(chunk.text))
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -179,9 +209,10 @@ class PostgresStore:
         if not rows:
             raise IndexNotFound(f"the PostgreSQL store at {self.location} has no live version; build one with: "
                                 "careerbot index build --store URL")
-        if rows[0][7] != SCHEMA_VERSION:
+        if rows[0][7] not in READABLE:
             raise StaleIndex(f"the PostgreSQL store at {self.location} uses schema version {rows[0][7]}, this "
-                             f"careerbot reads {SCHEMA_VERSION}; rebuild it with: careerbot index build --store URL")
+                             f"careerbot reads {', '.join(map(str, READABLE))}; use the careerbot that wrote it, or "
+                             "rebuild it with: careerbot index build --store URL")
         return rows[0]
 
     def load(self) -> PgSnapshot:
@@ -211,7 +242,8 @@ class PostgresStore:
         ef = min(MAX_EF_SEARCH, max(self.settings.hnsw_ef_search, n_chunks // 500))
         table = self._t(f"chunks_{version_id}")
         vectors = PgVectors(self, table, n_chunks, dim, ef if index_type == "hnsw" else 0)
-        keyword = PgKeyword(self, table, self._t(f"terms_{version_id}"), n_chunks, avgdl)
+        keyword = PgKeyword(self, table, self._t(f"terms_{version_id}"), n_chunks, avgdl,
+                            self.settings.store_keyword)
         path = Path("postgresql", urlsplit(self.location).netloc, urlsplit(self.url).path.strip("/"),
                     self.schema, f"v{version_id}")
         # PgVectors and PgKeyword stand in for the FAISS index and KeywordIndex (the methods retrieval calls).
@@ -255,9 +287,34 @@ class PostgresStore:
             conn.execute(f"CREATE TABLE IF NOT EXISTS {self._t('live')} (one bool PRIMARY KEY DEFAULT true "
                          f"CHECK (one), version_id bigint NOT NULL REFERENCES {self._t('versions')})")
         found = conn.execute(f"SELECT value FROM {self._t('meta')} WHERE key = 'schema_version'").fetchone()[0]
-        if found != SCHEMA_VERSION:
+        if found == 1:
+            self._upgrade_from_1(conn)
+        elif found != SCHEMA_VERSION:
             raise StaleIndex(f"the PostgreSQL store at {self.location} uses schema version {found}, this careerbot "
-                             f"writes {SCHEMA_VERSION}; use another database or schema")
+                             f"writes {SCHEMA_VERSION}; use the careerbot that wrote it, or another database or schema")
+        with conn.transaction():
+            conn.execute(f"CREATE TABLE IF NOT EXISTS {self._t('staged')} (model text NOT NULL, key text NOT NULL, "
+                         "embedding vector NOT NULL, units bytea NOT NULL, staged_at timestamptz NOT NULL DEFAULT "
+                         "now(), PRIMARY KEY (model, key))")
+
+    def _upgrade_from_1(self, conn) -> None:
+        """Schema 1 → 2 in one transaction (writers' lock held): a GIN index on every kept version's tsvectors.
+        Building an index blocks writers only, so replicas keep reading meanwhile. Versions from schema 1 have
+        no content keys (their manifest says schema 1): a Ray build re-embeds what they hold once."""
+        with conn.transaction():
+            ids = [r[0] for r in conn.execute(f"SELECT id FROM {self._t('versions')} ORDER BY id").fetchall()]
+            for version_id in ids:
+                if conn.execute("SELECT to_regclass(%s)", (self._t(f"chunks_{version_id}"),)).fetchone()[0]:
+                    conn.execute(f"CREATE INDEX IF NOT EXISTS chunks_{version_id}_terms_gin ON "
+                                 f"{self._t(f'chunks_{version_id}')} USING gin (terms)")
+            conn.execute(f"UPDATE {self._t('meta')} SET value = %s WHERE key = 'schema_version'",
+                         (json.dumps(SCHEMA_VERSION),))
+
+    def staging(self, model: Mapping[str, Any]) -> PgStaging:
+        """Where a build's batches of vectors go as they are embedded (writers' lock held)."""
+        if self._writer is None or self._writer.closed:
+            raise RuntimeError("staging needs the writers' lock")  # a caller's bug
+        return PgStaging(self, self._writer, model_identity(model))
 
     def latest(self, reuse: Snapshot) -> Snapshot:
         if self.live_version() != self.version_of(reuse):
@@ -265,7 +322,10 @@ class PostgresStore:
         return reuse
 
     def publish(self, manifest: dict[str, Any], reuse: Snapshot | None, kept: list[ChunkRecord],
-                records: list[ChunkRecord], new_vectors: np.ndarray, new_unit_vectors: np.ndarray) -> PgSnapshot:
+                records: list[ChunkRecord], new_vectors: np.ndarray | None,
+                new_unit_vectors: np.ndarray | None) -> PgSnapshot:
+        """As Store.publish; with `new_vectors` None the new records' vectors are taken from the staged table
+        (a Ray build staged them by content key), which then drops what went live."""
         conn = self._writer
         if conn is None or conn.closed:
             raise RuntimeError("publish needs the writers' lock")  # a caller's bug
@@ -273,7 +333,8 @@ class PostgresStore:
         hnsw = settings.index_type == "hnsw" or (settings.index_type == "auto"
                                                  and len(records) >= settings.exact_threshold)
         manifest = dict(manifest, index_type="hnsw" if hnsw else "flat", schema_version=SCHEMA_VERSION,
-                        keyword={"library": "postgresql postings (Lucene BM25)", "k1": K1, "b": B})
+                        keyword={"library": "postgresql postings (Lucene BM25) and a GIN index", "k1": K1, "b": B})
+        model = model_identity(manifest)
         with conn.transaction():
             conn.execute(f"SELECT version_id FROM {self._t('live')} FOR UPDATE").fetchall()
             version_id = conn.execute(f"INSERT INTO {self._t('versions')} (manifest, dim) VALUES (%s, %s) "
@@ -282,7 +343,7 @@ class PostgresStore:
             conn.execute(f"CREATE TABLE {chunks} (rid int PRIMARY KEY, chunk_id text NOT NULL, source text NOT NULL, "
                          "title text NOT NULL, section text[] NOT NULL, date text, position int NOT NULL, "
                          "text text NOT NULL, unit_count int NOT NULL, units bytea NOT NULL, terms tsvector NOT NULL, "
-                         f"length int NOT NULL, embedding vector({dim}) NOT NULL)")
+                         f"length int NOT NULL, embedding vector({dim}) NOT NULL, embed_key text)")
             # Vectors stay in the row (not TOASTed out of line with the text): an exact scan over 5k SciFact
             # vectors took 42 ms out of line (benchmarks/README.md).
             conn.execute(f"ALTER TABLE {chunks} ALTER COLUMN embedding SET STORAGE PLAIN")
@@ -290,12 +351,14 @@ class PostgresStore:
                 old = getattr(reuse, "version_id", None)
                 if old is None or reuse is None:
                     raise RuntimeError("kept records need the store's previous version")  # a caller's bug
+                # A schema-1 version has no content keys; a kept chunk's key is only as good as its model's.
+                same = reuse.manifest.get("schema_version", 1) >= 2 and model_identity(reuse.manifest) == model
                 conn.execute(f"INSERT INTO {chunks} SELECT m.new, c.chunk_id, c.source, c.title, c.section, c.date, "
-                             "c.position, c.text, c.unit_count, c.units, c.terms, c.length, c.embedding "
-                             f"FROM {self._t(f'chunks_{old}')} c JOIN unnest(%s::int[], %s::int[]) AS m(old, new) "
-                             "ON c.rid = m.old", ([reuse.by_id[r.chunk.chunk_id] for r in kept],
-                                                  list(range(len(kept)))))
-            self._copy_new(conn, chunks, records[len(kept):], len(kept), new_vectors, new_unit_vectors, dim)
+                             "c.position, c.text, c.unit_count, c.units, c.terms, c.length, c.embedding, "
+                             f"{'c.embed_key' if same else 'NULL'} FROM {self._t(f'chunks_{old}')} c "
+                             "JOIN unnest(%s::int[], %s::int[]) AS m(old, new) ON c.rid = m.old",
+                             ([reuse.by_id[r.chunk.chunk_id] for r in kept], list(range(len(kept)))))
+            self._copy_new(conn, chunks, records[len(kept):], len(kept), new_vectors, new_unit_vectors, dim, model)
             n, n_units, avgdl = conn.execute(f"SELECT count(*), coalesce(sum(unit_count), 0), "
                                              f"coalesce(avg(length), 1) FROM {chunks}").fetchone()
             if n != len(records) or n_units != sum(r.unit_count for r in records):
@@ -312,41 +375,62 @@ class PostgresStore:
                 "FROM d JOIN df USING (term) GROUP BY d.term",
                 {"n": float(n), "k1": K1, "b": B, "avgdl": float(avgdl)})
             conn.execute(f"ALTER TABLE {terms} ADD PRIMARY KEY (term)")
+            conn.execute("SET LOCAL maintenance_work_mem = '1GB'")
+            conn.execute(f"CREATE INDEX chunks_{version_id}_terms_gin ON {chunks} USING gin (terms)")
             if hnsw:
-                conn.execute("SET LOCAL maintenance_work_mem = '1GB'")
                 conn.execute(f"CREATE INDEX ON {chunks} USING hnsw (embedding vector_ip_ops) WITH "
                              f"(m = {int(settings.hnsw_m)}, ef_construction = {int(settings.hnsw_ef_construction)})")
             conn.execute(f"UPDATE {self._t('versions')} SET chunks = %s, units = %s, avgdl = %s, index_type = %s "
                          "WHERE id = %s", (n, n_units, float(avgdl), "hnsw" if hnsw else "flat", version_id))
             conn.execute(f"INSERT INTO {self._t('live')} (one, version_id) VALUES (true, %s) "
                          "ON CONFLICT (one) DO UPDATE SET version_id = excluded.version_id", (version_id,))
+            # What went live is kept by the live version now (a later build re-stages it from there).
+            conn.execute(f"DELETE FROM {self._t('staged')} s USING {chunks} c WHERE s.model = %s "
+                         "AND s.key = c.embed_key", (model,))
         self._prune(conn, version_id)
         return self.load()
 
-    def _copy_new(self, conn, table: str, records: list[ChunkRecord], first: int, vectors: np.ndarray,
-                  unit_vectors: np.ndarray, dim: int) -> None:
+    def _copy_new(self, conn, table: str, records: list[ChunkRecord], first: int, vectors: np.ndarray | None,
+                  unit_vectors: np.ndarray | None, dim: int, model: str) -> None:
         """New rows with one binary COPY (vectors travel as float32: formatting them as text took most of a
-        build's writing time) into a staging table, whose tsvector literals PostgreSQL then parses."""
+        build's writing time) into a temporary table, whose tsvector literals PostgreSQL then parses. Without
+        `vectors` the rows' vectors are joined from the staged table by content key."""
         columns = ("rid, chunk_id, source, title, section, date, position, text, unit_count, units, terms, length, "
-                   "embedding")
+                   "embedding, embed_key")
+        staged = vectors is None
         conn.execute(f"CREATE TEMP TABLE careerbot_stage (rid int, chunk_id text, source text, title text, "
                      f"section text[], date text, position int, text text, unit_count int, units bytea, "
-                     f"terms text, length int, embedding vector({dim})) ON COMMIT DROP")
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, dim)
-        units = np.ascontiguousarray(unit_vectors, dtype=np.float32).reshape(-1, dim)
+                     f"terms text, length int, embedding vector({dim}), embed_key text) ON COMMIT DROP")
+        matrix = None if vectors is None else np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, dim)
+        units = None if unit_vectors is None else np.ascontiguousarray(unit_vectors, dtype=np.float32).reshape(-1, dim)
         unit_start = 0
         with conn.cursor().copy(f"COPY careerbot_stage ({columns}) FROM STDIN WITH (FORMAT BINARY)") as copy:
             copy.set_types(["int4", "text", "text", "text", "text[]", "text", "int4", "text", "int4", "bytea",
-                            "text", "int4", "vector"])
-            for i, (record, vector) in enumerate(zip(records, vectors, strict=False)):
+                            "text", "int4", "vector", "text"])
+            for i, record in enumerate(records):
                 c = record.chunk
-                block = units[unit_start:unit_start + record.unit_count]
+                vector = block = None
+                if matrix is not None and units is not None:
+                    vector = matrix[i]
+                    block = units[unit_start:unit_start + record.unit_count].tobytes()
                 unit_start += record.unit_count
                 copy.write_row((first + i, c.chunk_id, c.source, c.title, list(c.section), c.date, c.position,
-                                c.text.replace("\x00", ""), record.unit_count, block.tobytes(),
-                                tsvector_literal(record.terms), max(len(record.terms), 1), vector))
-        conn.execute(f"INSERT INTO {table} ({columns}) SELECT rid, chunk_id, source, title, section, date, position, "
-                     "text, unit_count, units, terms::tsvector, length, embedding FROM careerbot_stage")
+                                c.text.replace("\x00", ""), record.unit_count, block,
+                                tsvector_literal(record.terms), max(len(record.terms), 1), vector, chunk_key(c)))
+        if staged:
+            found = conn.execute(f"SELECT count(*) FROM careerbot_stage t JOIN {self._t('staged')} s "
+                                 "ON s.model = %s AND s.key = t.embed_key", (model,)).fetchone()[0]
+            if found != len(records):
+                raise CorruptIndex(f"{len(records) - found} of the build's chunks have no staged vectors; nothing "
+                                   "was published (build again: what was staged is kept)")
+            source = (f"t.rid, t.chunk_id, t.source, t.title, t.section, t.date, t.position, t.text, t.unit_count, "
+                      f"s.units, t.terms::tsvector, t.length, s.embedding, t.embed_key FROM careerbot_stage t "
+                      f"JOIN {self._t('staged')} s ON s.model = %s AND s.key = t.embed_key")
+            conn.execute(f"INSERT INTO {table} ({columns}) SELECT {source}", (model,))
+        else:
+            conn.execute(f"INSERT INTO {table} ({columns}) SELECT rid, chunk_id, source, title, section, date, "
+                         "position, text, unit_count, units, terms::tsvector, length, embedding, embed_key "
+                         "FROM careerbot_stage")
         conn.execute("DROP TABLE careerbot_stage")
 
     def _prune(self, conn, live_id: int) -> None:
@@ -390,6 +474,52 @@ class PgLock:
             self._conn.close()  # closing the session releases its advisory lock
 
 
+class PgStaging:
+    """A build's vectors staged by content key as its batches are embedded (writers' lock held). Each batch
+    is committed on its own, so a build that dies loses at most the batches in flight, and the next build
+    embeds only what neither the staged table nor the live version holds.
+
+    Usage: staging = store.staging(manifest); todo = [k for k in keys if k not in staging.held(keys)]"""
+
+    def __init__(self, store: PostgresStore, conn, model: str) -> None:
+        self.store, self.conn, self.model = store, conn, model
+        self.table = store._t("staged")
+
+    @staticmethod
+    def key(embed_text: str, text: str, units: list[str]) -> str:
+        return content_key(embed_text, text, units)
+
+    def held(self, keys: list[str]) -> set[str]:
+        """The keys whose vectors are staged, after staging the ones the live version holds (same model)."""
+        with self.conn.transaction():
+            live = self._live_table()
+            if live:
+                self.conn.execute(f"INSERT INTO {self.table} (model, key, embedding, units) SELECT %s, c.embed_key, "
+                                  f"c.embedding, c.units FROM {live} c JOIN (SELECT DISTINCT unnest(%s::text[]) AS "
+                                  "key) k ON c.embed_key = k.key ON CONFLICT DO NOTHING", (self.model, keys))
+            rows = self.conn.execute(f"SELECT s.key FROM {self.table} s JOIN (SELECT DISTINCT unnest(%s::text[]) "
+                                     "AS key) k ON s.model = %s AND s.key = k.key", (keys, self.model)).fetchall()
+        return {r[0] for r in rows}
+
+    def _live_table(self) -> str | None:
+        rows = self.conn.execute(f"SELECT v.id, v.manifest FROM {self.store._t('live')} l JOIN "
+                                 f"{self.store._t('versions')} v ON v.id = l.version_id").fetchall()
+        if not rows:
+            return None
+        version_id, manifest = rows[0]
+        if manifest.get("schema_version", 1) < 2 or model_identity(manifest) != self.model:
+            return None  # no content keys, or another model's vectors
+        return self.store._t(f"chunks_{version_id}")
+
+    def write(self, keys: list[str], vectors: np.ndarray, unit_blocks: list[bytes]) -> None:
+        """One embedded batch, committed: `unit_blocks` are each chunk's sentence vectors as float32 bytes."""
+        rows = [(self.model, key, np.asarray(vector, np.float32), block)
+                for key, vector, block in zip(keys, vectors, unit_blocks, strict=True)]
+        with self.conn.transaction(), self.conn.cursor() as cursor:
+            cursor.executemany(f"INSERT INTO {self.table} (model, key, embedding, units) VALUES (%s, %s, %s, %s) "
+                               "ON CONFLICT DO NOTHING", rows)
+
+
 class PgVectors:
     """The version's passage vectors, with the part of FAISS's interface careerbot uses (search, reconstruct)."""
 
@@ -429,20 +559,53 @@ def _array(vector) -> np.ndarray:
 
 
 class PgKeyword:
-    """BM25 (Lucene's formula, careerbot's k1 and b; the scores of the folder's bm25s) from the version's
-    postings: one row per term holding its chunks and their weights, so a query reads one row per term."""
+    """The keyword side of retrieval, by `method` (settings.store_keyword):
 
-    def __init__(self, store: PostgresStore, chunks: str, terms: str, size: int, avgdl: float) -> None:
+    postings  BM25 (Lucene's formula, careerbot's k1 and b; the scores of the folder's bm25s) from the
+              version's postings: one row per term holding its chunks and their weights, so a query reads
+              one row per term.
+    gin-bm25  the same BM25, computed for the chunks the GIN index finds (`terms @@ query`) from their
+              tsvectors: term frequencies are the lexemes' position counts, document frequencies are counted
+              over those same rows (every chunk holding a query term is one of them).
+    gin-rank  PostgreSQL's own ts_rank_cd (cover density) over the chunks the GIN index finds."""
+
+    def __init__(self, store: PostgresStore, chunks: str, terms: str, size: int, avgdl: float,
+                 method: str = "postings") -> None:
         self.store, self.chunks, self.terms, self.size, self.avgdl = store, chunks, terms, size, avgdl
+        self.method = method
 
     def top(self, query_tokens: list[str], n: int) -> list[tuple[int, float]]:
         """The n best (row, score) pairs with a positive score, best first (as lexical.KeywordIndex.top)."""
         terms = [t for t in (_lexeme(t) for t in query_tokens) if t]
         if not terms or n <= 0 or self.size == 0:
             return []
-        rows = self.store.run(
+        if self.method == "gin-bm25":
+            rows = self._gin_bm25(terms, n)
+        elif self.method == "gin-rank":
+            rows = self.store.run(f"SELECT rid, ts_rank_cd(terms, q) AS score FROM {self.chunks}, "
+                                  "CAST(%(q)s AS tsquery) AS q WHERE terms @@ q ORDER BY score DESC, rid "
+                                  "LIMIT %(top)s", {"q": tsquery_literal(terms), "top": int(n)})
+        else:
+            rows = self._postings(terms, n)
+        return [(int(rid), float(score)) for rid, score in rows if score > 0]
+
+    def _gin_bm25(self, terms: list[str], n: int) -> list[tuple]:
+        # Each term's weight is rounded to real as the postings store it, so both methods sum the same numbers.
+        return self.store.run(
+            "WITH q AS (SELECT term, count(*)::real AS times FROM unnest(%(terms)s::text[]) AS term GROUP BY term), "
+            "m AS (SELECT c.rid, c.length, u.lexeme AS term, cardinality(u.positions)::float8 AS tf "
+            f"FROM {self.chunks} c CROSS JOIN LATERAL unnest(c.terms) u "
+            "WHERE c.terms @@ CAST(%(query)s AS tsquery) AND u.lexeme = ANY(%(terms)s::text[])), "
+            "df AS (SELECT term, count(*)::float8 AS df FROM m GROUP BY term) "
+            "SELECT m.rid, sum((ln(1 + (%(n)s - df.df + 0.5) / (df.df + 0.5)) * m.tf / "
+            "(m.tf + %(k1)s * (1 - %(b)s + %(b)s * m.length / %(avgdl)s)))::real * q.times) AS score "
+            "FROM m JOIN df USING (term) JOIN q USING (term) GROUP BY m.rid ORDER BY score DESC, m.rid LIMIT %(top)s",
+            {"terms": terms, "query": tsquery_literal(terms), "n": float(self.size), "k1": K1, "b": B,
+             "avgdl": float(self.avgdl), "top": int(n)})
+
+    def _postings(self, terms: list[str], n: int) -> list[tuple]:
+        return self.store.run(
             "SELECT u.rid, sum(u.weight * q.times) AS score "
             "FROM (SELECT term, count(*)::real AS times FROM unnest(%(terms)s::text[]) AS term GROUP BY term) q "
             f"JOIN {self.terms} p ON p.term = q.term CROSS JOIN LATERAL unnest(p.rids, p.weights) AS u(rid, weight) "
             "GROUP BY u.rid ORDER BY score DESC, u.rid LIMIT %(top)s", {"terms": terms, "top": int(n)})
-        return [(int(rid), float(score)) for rid, score in rows]
