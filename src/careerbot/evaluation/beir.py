@@ -179,7 +179,9 @@ def evaluate_beir(folder: str | Path, settings, modes: list[str], split: str = "
     index_s = time.perf_counter() - started
     if settings.store:
         report["store"] = index.faiss_index.store.describe(index)
-        report["bm25"] = dict(report["bm25"], library="postgresql postings", method="lucene (in SQL)")
+        keyword = settings.store_keyword  # postings, gin-bm25 or gin-rank (docs/deploy.md)
+        report["bm25"] = dict(report["bm25"], library=f"postgresql {keyword}",
+                              method="ts_rank_cd (in SQL)" if keyword == "gin-rank" else "lucene (in SQL)")
     qids = list(data.queries)
     for mode in modes:
         started = time.perf_counter()
