@@ -104,6 +104,15 @@ def browser():
         chromium.close()
 
 
+def expect(target):
+    """Playwright's expect (it retries until the state holds), bounded like the page's waits rather than by its
+    own 5 s default: a read right after an action races the page's update on a slow machine."""
+    from playwright.sync_api import expect as playwright_expect
+
+    playwright_expect.set_options(timeout=TIMEOUT_MS)
+    return playwright_expect(target)
+
+
 def open_page(browser, app_url, size: str = "desktop"):
     """A fresh browser context (empty localStorage) and page on the app; every request it makes is recorded,
     and any to another host is blocked."""
@@ -260,10 +269,12 @@ def overlaps(a: dict, b: dict) -> bool:
 
 
 def open_saved_chats(page) -> None:
-    """On a phone the saved chats are a drawer behind the "Saved chats" button."""
+    """On a phone the saved chats are a drawer behind the "Saved chats" button: open it and wait until it has
+    slid in (wholly on screen), as a person would before reading it."""
     if page.size == "phone":
         page.click(".cb-chats-toggle")
         page.wait_for_function("document.getElementById('cb-layout').classList.contains('cb-chats-open')")
+        wait_in_view(page, "#cb-chats-col")
 
 
 def show_sources(page, answer_index: int = -1) -> str:
@@ -348,56 +359,62 @@ def test_fonts_are_the_systems_and_none_is_fetched(sized):
 
 
 def test_saved_chats_survive_a_reload_reopen_and_delete(sized):
+    # Every check after an action waits for its state (expect): the page updates when the server's reply comes.
     page = sized
+    answers, items = page.locator("#cb-chat .cb-answer"), page.locator("#cb-chats .cb-chat-item")
     ask(page, GLASSDOOR)
-    page.locator("#cb-chats .cb-chat-item").first.wait_for(state="attached")
+    items.first.wait_for(state="attached")
     page.reload()
     page.wait_for_selector("#cb-question textarea")
-    page.locator("#cb-chat .cb-answer").first.wait_for()  # the chat is back after the reload
-    assert "153,000" in page.locator("#cb-chat .cb-answer").first.inner_text()
-    assert page.locator("#cb-sources .cb-source").count() > 0  # with its sources
+    expect(answers.first).to_contain_text("153,000", use_inner_text=True)  # the chat is back after the reload,
+    expect(answers).to_have_count(1)
+    # with its sources (textContent: on a phone they are a closed sheet until a citation is clicked)
+    expect(page.locator("#cb-sources .cb-source mark.cb-quote").first).to_contain_text("153,000")
     page.click("#cb-new")
-    page.wait_for_function("document.querySelectorAll('#cb-chat .cb-answer').length === 0")
+    expect(answers).to_have_count(0)
     ask(page, "What skills does a research scientist need?")
-    page.wait_for_function("document.querySelectorAll('#cb-chats .cb-chat-item').length === 2")
+    expect(items).to_have_count(2)
     open_saved_chats(page)
-    titles = page.locator("#cb-chats .cb-chat-title").all_inner_texts()
-    assert titles[0].startswith("What skills does a research scientist") and titles[1].startswith("What is the average")
+    expect(page.locator("#cb-chats .cb-chat-title")).to_have_text(  # newest first, as shown
+        [re.compile(r"^What skills does a research scientist"), re.compile(r"^What is the average")],
+        use_inner_text=True)
     page.locator("#cb-chats .cb-chat-open").nth(1).click()  # reopen the first chat
-    page.wait_for_function("document.querySelector('#cb-chat .cb-answer') && "
-                           "document.querySelector('#cb-chat .cb-answer').innerText.includes('153,000')")
-    assert page.locator("#cb-chat .cb-answer").count() == 1
+    expect(answers.first).to_contain_text("153,000", use_inner_text=True)
+    expect(answers).to_have_count(1)
     open_saved_chats(page)
     page.locator("#cb-chats .cb-chat-delete").nth(0).click()  # delete the other one
-    page.wait_for_function("document.querySelectorAll('#cb-chats .cb-chat-item').length === 1")
-    assert page.locator("#cb-chat .cb-answer").count() == 1  # the open chat stays on screen
+    expect(items).to_have_count(1)
+    expect(answers).to_have_count(1)  # the open chat stays on screen
+    expect(answers.first).to_contain_text("153,000", use_inner_text=True)
     page.reload()
     page.wait_for_selector("#cb-question textarea")
-    page.locator("#cb-chats .cb-chat-item").first.wait_for(state="attached")
-    assert page.locator("#cb-chats .cb-chat-item").count() == 1
+    items.first.wait_for(state="attached")
+    expect(items).to_have_count(1)
     open_saved_chats(page)
     page.locator("#cb-chats .cb-chat-delete").first.click()  # delete the chat on screen: a new one starts
-    page.wait_for_function("document.querySelectorAll('#cb-chats .cb-chat-item').length === 0 && "
-                           "document.querySelectorAll('#cb-chat .cb-answer').length === 0")
+    expect(items).to_have_count(0)
+    expect(answers).to_have_count(0)
 
 
 def test_article_view_opens_at_the_cited_passage(sized, artifacts_dir):
     page = sized
     ask(page, GLASSDOOR)
     target = show_sources(page)
+    wait_in_view(page, f"#{target}")  # on a phone, once the sources sheet has slid up to it
     source = page.locator(f"#{target}")
-    quote = source.locator("mark.cb-quote").inner_text().strip()
+    expect(source.locator("mark.cb-quote")).to_be_visible()
+    quote = source.locator("mark.cb-quote").inner_text().strip()  # what the reader sees, so never ""
     title = source.locator(".cb-source-title").inner_text().replace("[1]", "").strip()
+    assert quote and title
     source.locator(".cb-open-article").click()
     hit = page.locator("#cb-reader-hit")
-    hit.wait_for()
-    assert " ".join(hit.inner_text().split()) == " ".join(quote.split())
-    assert page.locator(".cb-reader-title").inner_text() == title
+    # the article comes from the server: wait for it, then it shows the same quote (whitespace aside)
+    expect(hit).to_have_text(" ".join(quote.split()), use_inner_text=True)
+    expect(page.locator(".cb-reader-title")).to_have_text(title, use_inner_text=True)
     assert page.locator(".cb-reader-body h3, .cb-reader-body h4").count() > 2  # the whole article, by section
     page.wait_for_function("""(() => { const h = document.getElementById('cb-reader-hit').getBoundingClientRect();
-        const b = document.querySelector('.cb-reader-body').getBoundingClientRect();
-        return h.top >= b.top && h.bottom <= b.bottom; })()""")  # scrolled into view inside the reader
-    assert page.locator(".cb-reader-body").evaluate("e => e.scrollTop") > 0
+        const e = document.querySelector('.cb-reader-body'), b = e.getBoundingClientRect();
+        return e.scrollTop > 0 && h.top >= b.top && h.bottom <= b.bottom; })()""")  # scrolled to it in the reader
     page.screenshot(path=str(artifacts_dir / f"ui-{page.size}-article.png"))
     page.click(".cb-reader-close")
     page.locator(".cb-reader").wait_for(state="hidden")
@@ -405,10 +422,10 @@ def test_article_view_opens_at_the_cited_passage(sized, artifacts_dir):
     page.get_by_role("tab", name="Articles").click()  # the same reader from the Articles tab, at the top
     row = page.locator("#cb-articles tbody tr").first
     row.locator(".cb-open-article").click()
-    page.wait_for_function(f"document.querySelector('.cb-reader-title') && "
-                           f"document.querySelector('.cb-reader-title').innerText === "
-                           f"{json.dumps(row.locator('td.cb-title').inner_text())}")
+    expect(page.locator(".cb-reader-title")).to_have_text(row.locator("td.cb-title").inner_text(),
+                                                          use_inner_text=True)
     assert page.locator("#cb-reader-hit").count() == 0
+    assert page.locator(".cb-reader-body").evaluate("e => e.scrollTop") == 0
 
 
 REMOVABLE = """# Harbour Pilot vs. Tugboat Captain

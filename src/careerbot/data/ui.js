@@ -2,7 +2,7 @@
 // messages, the sources panel and the lists whenever their values change.
 (function () {
   var PHONE = "(max-width: 768px)";
-  var lastCitation = null, readerOpener = null;
+  var lastCitation = null, readerOpener = null, readerRequest = 0;
 
   function isPhone() { return window.matchMedia(PHONE).matches; }
   // The sheet and drawer classes go on the chat tab's row: Gradio scopes the app's CSS inside its
@@ -38,23 +38,30 @@
     var box = reader();
     if (!box || !window.cbReadArticle) return;
     readerOpener = button;
+    // Only the latest request may fill the reader: on a slow server an earlier article's reply can come after
+    // the reader was closed or another article opened, and would replace it (and scroll to its passage).
+    var request = ++readerRequest;
     var body = box.querySelector(".cb-reader-body");
     body.innerHTML = "<p class=\"cb-none\">Opening the article…</p>";
     box.hidden = false;
     document.body.style.overflow = "hidden";
     window.cbReadArticle({ source: button.dataset.source, chunk_id: button.dataset.chunk || "",
                            quote: button.dataset.quote || "" }).then(function (html) {
+      if (request !== readerRequest) return;
       body.innerHTML = html;  // rendered on the server with every piece of article text escaped
       var hit = document.getElementById("cb-reader-hit");
       if (hit) hit.scrollIntoView({ block: "center" }); else body.scrollTop = 0;
       box.querySelector(".cb-reader-close").focus({ preventScroll: true });
-    }, function () { body.innerHTML = "<p class=\"cb-error\">The article could not be loaded; try again.</p>"; });
+    }, function () {
+      if (request === readerRequest) body.innerHTML = "<p class=\"cb-error\">The article could not be loaded; try again.</p>";
+    });
   }
 
   function closeReader() {
     var box = reader();
     if (!box || box.hidden) return false;
     box.hidden = true;
+    readerRequest += 1;  // a reply still on its way is for a reader no longer open
     document.body.style.overflow = "";
     if (readerOpener && document.body.contains(readerOpener)) readerOpener.focus();
     return true;
