@@ -156,14 +156,18 @@ def _list_items(element, items: list[str], item_links: list[int], links: list[st
                     item_links.extend([0] * len(rows))
                 started = True
             elif child.tag in ("p", "head", "quote", "div"):
-                # A paragraph inside an item continues the item's text.
-                text.parts.append(" ")
-                _inline(child, text)
-                text.parts.append(" ")
+                _inline_apart(child, text)  # a paragraph inside an item continues the item's text
             else:
                 _inline(child, text)
             text.add(child.tail, False)
         _add_item(text, started, items, item_links, links)
+
+
+def _inline_apart(element, text: _Text) -> None:
+    """An element's text, kept apart from the words around it by spaces."""
+    text.parts.append(" ")
+    _inline(element, text)
+    text.parts.append(" ")
 
 
 def _add_item(text: _Text, started: bool, items: list[str], item_links: list[int], links: list[str]) -> bool:
@@ -193,9 +197,7 @@ def _cell_text(cell) -> str:
             _list_items(child, items, [], [])
             parts.append(", ".join(items))
         elif _is_block(child) or child.tag == "lb":
-            text.parts.append(" ")
-            _inline(child, text)
-            text.parts.append(" ")
+            _inline_apart(child, text)
         else:
             _inline(child, text)
         text.add(child.tail, False)
