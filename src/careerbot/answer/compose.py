@@ -147,32 +147,37 @@ def select(ev: Evidence) -> list[Block]:
     for unit in candidates:  # close runners-up from the same articles
         if len(blocks) >= limit or unit.score < first.score - NEAR_BEST or len(roles) > 1:
             break
-        if (_inside(unit, blocks) or _redundant(unit, blocks) or unit.fit < 0.8
-                or unit.hit.source not in {b.hit.source for b in blocks}):
-            continue
-        if unit.is_item and not first.is_item:
-            continue  # a prose answer is not padded with list items
-        blocks.append(_block(unit, ev))
+        if _adds_to(unit, blocks, first):
+            blocks.append(_block(unit, ev))
     return _fill(blocks, candidates, ev, first)
+
+
+def _adds_to(unit: Unit, blocks: list[Block], first: Unit) -> bool:
+    """A unit of an article already quoted that says something the blocks do not, about the asked entity; a
+    prose answer is not padded with list items."""
+    return (unit.hit.source in {b.hit.source for b in blocks} and unit.fit >= 0.8 and not _inside(unit, blocks)
+            and not _redundant(unit, blocks) and not (unit.is_item and not first.is_item))
 
 
 def _fill(blocks: list[Block], candidates: list[Unit], ev: Evidence, first: Unit) -> list[Block]:
     """Add the next most relevant units of the articles already quoted, best first, while the answer is
-    under WORD_BUDGET words (a prose answer is not padded with list items)."""
-    words = sum(len(u.text.split()) for b in blocks for u in b.units)
-    sources = {b.hit.source for b in blocks}
+    under WORD_BUDGET words, never past WORD_CAP."""
+    words = _words(b.units for b in blocks)
     for unit in candidates:
         if words >= WORD_BUDGET or unit.score < first.score - FILL_MARGIN:
             break
-        if (unit.hit.source not in sources or unit.fit < 0.8 or _inside(unit, blocks) or _redundant(unit, blocks)
-                or (unit.is_item and not first.is_item)):
+        if not _adds_to(unit, blocks, first):
             continue
         block = _block(unit, ev)
-        added = sum(len(u.text.split()) for u in block.units)
+        added = _words([block.units])
         if words + added <= WORD_CAP:
             blocks.append(block)
             words += added
     return blocks
+
+
+def _words(unit_groups) -> int:
+    return sum(len(u.text.split()) for units in unit_groups for u in units)
 
 
 def _per_role(candidates: list[Unit], roles: list, ev: Evidence) -> list[Block]:

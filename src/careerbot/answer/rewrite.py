@@ -69,7 +69,15 @@ def expand(query: str, lexicon: Lexicon) -> str:
 
 def numbers(text: str) -> list[str]:
     """Numbers in a text, normalized ('153,000' → '153000', '22 %' → '22')."""
-    return [n.replace(",", "").rstrip("%.") for n in _NUMBER.findall(text) if n.strip(",.%")]
+    return [_normalized(m) for m in _number_matches(text)]
+
+
+def _number_matches(text: str) -> list[re.Match]:
+    return [m for m in _NUMBER.finditer(text) if m.group().strip(",.%")]
+
+
+def _normalized(match: re.Match) -> str:
+    return match.group().replace(",", "").rstrip("%.")
 
 
 # "I'm 35", "I have 5 years of …", "my 2 kids": the asker describing themselves, in generic English.
@@ -81,8 +89,7 @@ def asked_numbers(question: str) -> list[str]:
     """The numbers a question asks about, which an answer must contain: not the ones that describe the
     asker ("I'm 35 with no tech background, can I …?"), which an article cannot be expected to repeat.
     Usage: asked_numbers("I'm 35, what did people earn in 2023?") == ["2023"]"""
-    return [n.replace(",", "").rstrip("%.") for m in _NUMBER.finditer(question)
-            if (n := m.group()).strip(",.%") and not _ABOUT_ASKER.search(question[:m.start()])]
+    return [_normalized(m) for m in _number_matches(question) if not _ABOUT_ASKER.search(question[:m.start()])]
 
 
 @dataclass(frozen=True)
