@@ -73,3 +73,34 @@ def test_money_is_told_apart_by_who_pays():
     assert money_kind("Tuition is $9,000 and graduates earn $60,000") == ""  # both: no kind
     assert money_kind("Expect to earn an average of $65,000 per year.") == "earned"
     assert money_kind("Total cost: $1200.") == "spent"
+
+
+def test_the_nearest_context_tells_which_money_a_unit_speaks_of():
+    from dataclasses import replace
+
+    from careerbot.answer.evidence import _other_kind
+
+    pay = replace(NURSING, section=("Pay", "By state"))
+    row = Unit("- State: Ohio; Mean wage: $80,000", pay, 1, "Living costs explain part of the gap in salary.",
+               0.7, 0.8, 0.8, 1.0, 2.0)
+    assert not _other_kind("earned", row)  # the row says "wage"; its lead-in's mixed words do not decide
+    bare = replace(row, text="- Ohio: $80,000")
+    assert _other_kind("earned", bare) and _other_kind("spent", bare)  # the lead-in speaks of both kinds
+    plain = replace(bare, lead_in="The states:", hit=replace(NURSING, section=("Where nurses work",)))
+    assert _other_kind("earned", plain)  # no word for money anywhere near the figure
+    assert not _other_kind("earned", replace(plain, hit=pay))  # the heading "Pay" says it
+
+
+def test_the_sentence_before_a_list_introduces_it_whatever_its_punctuation():
+    from careerbot.answer.evidence import _lead_in
+
+    texts_ = ["Nurses need a licence.", "These are the skills you will need.", "- Empathy", "- Stamina"]
+    assert _lead_in(texts_, 2) == _lead_in(texts_, 3) == "These are the skills you will need."
+    assert _lead_in(["- First item", "- Second"], 1) == ""
+
+
+def test_function_words_and_single_letters_are_not_asked_about():
+    from careerbot.answer.rewrite import content_terms
+
+    assert content_terms("What do you need before you can get into a nursing course?") == ["nurs", "cours"]
+    assert content_terms("can u become a teacher w/o a degree") == ["teacher", "degre"]

@@ -387,8 +387,13 @@ def judge(query: str, wanted: list[str], aspects: dict[str, float], units: list[
 def _other_kind(kind: str, unit: Unit) -> bool:
     """The unit's words, list lead-in and headings do not speak of the kind of money asked about (a figure
     with no word for it, or with words of both kinds, is no answer either: measured, the lenient check that
-    refused only the other kind changed nothing on the devset)."""
-    return money_kind(" ".join((unit.text, unit.lead_in, *unit.hit.section))) != kind
+    refused only the other kind changed nothing on the devset). The nearest context that speaks of money
+    decides: the unit itself, then its list's lead-in, then its headings, innermost first."""
+    for context in (unit.text, unit.lead_in, *reversed(unit.hit.section)):
+        found = money_kind(context)
+        if found or (_EARNED.search(context) and _SPENT.search(context)):
+            return found != kind
+    return True
 
 
 def _answers_quantity(query: str, text: str) -> bool:
@@ -404,11 +409,12 @@ def _answers_quantity(query: str, text: str) -> bool:
 
 
 def _lead_in(texts: list[str], i: int) -> str:
-    """The sentence right before a run of list items, when it introduces them ('... include:')."""
+    """The sentence right before a run of list items: it introduces them, whether it ends in a colon
+    ('... include:') or a full stop ('these are some essential skills you'll need.')."""
     j = i
     while j > 0 and texts[j - 1].startswith("- "):
         j -= 1
-    return texts[j - 1] if j > 0 and texts[j - 1].rstrip().endswith(":") else ""
+    return texts[j - 1] if j > 0 else ""
 
 
 def _entity_fit(asked: list[Mention], mentioned: list[Mention], title_roles: list[Mention]) -> float:

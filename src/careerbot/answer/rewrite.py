@@ -25,6 +25,17 @@ approximately average say says said mention mentioned according doing mostly wha
 pls plz lol guys folks regular normal plain me my mine one ones anything something way ways look looks expect
 expected use used using anyone more most less least much many involve involves all regard regards respect
 kinda sorta gonna wanna gotta lemme ya yall y'all tho pretty stuff happen happens happened""".split())
+# A standard English stopword list (NLTK's, 179 words): function words a question carries in passing
+# ("before", "onto", "out", "own"), which no passage needs to repeat.
+STANDARD_STOPWORDS = frozenset("""i me my myself we our ours ourselves you you're you've you'll you'd your yours
+yourself yourselves he him his himself she she's her hers herself it it's its itself they them their theirs
+themselves what which who whom this that that'll these those am is are was were be been being have has had having
+do does did doing a an the and but if or because as until while of at by for with about against between into
+through during before after above below to from up down in out on off over under again further then once here
+there when where why how all any both each few more most other some such no nor not only own same so than too
+very s t can will just don don't should should've now d ll m o re ve y ain aren aren't couldn couldn't didn didn't
+doesn doesn't hadn hadn't hasn hasn't haven haven't isn isn't ma mightn mightn't mustn mustn't needn needn't shan
+shan't shouldn shouldn't wasn wasn't weren weren't won won't wouldn wouldn't""".split())
 # Words that make a question a comparison; the comparison itself is not something to look up.
 COMPARISON_WORDS = frozenset("differ differs difference differences different compare compared comparison versus "
                              "vs contrast between".split())
@@ -48,14 +59,17 @@ def _terms(text: str) -> tuple[str, ...]:
 def content_terms(question: str, lexicon: Lexicon | None = None) -> list[str]:
     """The question's terms that a supporting passage should contain (soft words dropped, order kept;
     with a lexicon, the corpus's acronyms folded: 'machine learning' and 'ML' are one term)."""
-    soft = set(tokenize(" ".join(SOFT_WORDS | COMPARISON_WORDS)))
     seen: set[str] = set()
     out: list[str] = []
     for term in (lexicon.terms(question) if lexicon else terms(question)):
-        if term not in soft and term not in seen:
+        # A single letter is no term ("w/o", "u"): it is an abbreviation or a typo.
+        if term not in _SOFT_TERMS and term not in seen and not (len(term) == 1 and term.isalpha()):
             seen.add(term)
             out.append(term)
     return out
+
+
+_SOFT_TERMS = frozenset(tokenize(" ".join(SOFT_WORDS | STANDARD_STOPWORDS | COMPARISON_WORDS)))
 
 
 def expand(query: str, lexicon: Lexicon) -> str:
