@@ -39,7 +39,8 @@ def test_a_short_answer_goes_on_with_the_next_sentences_of_its_article():
     chosen = texts(select(evidence(best, near, far, other)))
     assert chosen[0] == best.text and near.text in chosen
     assert far.text not in chosen  # too far below the best sentence
-    assert other.text not in chosen or chosen.index(other.text) < chosen.index(near.text)  # not a filler
+    # Another article as relevant joins as its own part, after the parts of the first article.
+    assert other.text not in chosen or chosen.index(other.text) > chosen.index(near.text)
 
 
 def test_filling_stops_at_the_budget_and_never_passes_the_cap():
@@ -104,3 +105,42 @@ def test_function_words_and_single_letters_are_not_asked_about():
 
     assert content_terms("What do you need before you can get into a nursing course?") == ["nurs", "cours"]
     assert content_terms("can u become a teacher w/o a degree") == ["teacher", "degre"]
+
+
+def test_the_next_sentence_of_a_quoted_one_comes_first_and_the_answer_reads_in_order():
+    best = unit("You may disagree with the final plan.", NURSING, 2.0, 3)
+    after = unit("Then say so, and commit to the decision.", NURSING, 2.0 - FILL_MARGIN * 0.8, 4)
+    earlier = unit("Plans change often on a ward.", NURSING, 2.0 - FILL_MARGIN * 0.2, 1)
+    chosen = texts(select(evidence(best, after, earlier)))
+    assert chosen[0] == best.text  # the answering sentence leads
+    assert after.text in chosen  # its continuation is taken although it scores lower
+    assert chosen[1:] == [earlier.text, after.text]  # the rest as the article has them
+
+
+def test_neighbours_with_alike_vectors_are_not_redundant_unless_their_words_repeat():
+    import numpy as np
+
+    v = np.ones(4) / 2
+    first = replace_vector(unit("Voice your concerns in the meeting.", NURSING, 2.0, 1), v)
+    other = replace_vector(unit("Then accept the decision and commit.", NURSING, 1.9, 2), v)
+    again = replace_vector(unit("Voice your concerns in that meeting.", NURSING, 1.9, 3), v)
+    chosen = texts(select(evidence(first, other, again)))
+    assert other.text in chosen and again.text not in chosen
+
+
+def replace_vector(u: Unit, vector) -> Unit:
+    from dataclasses import replace
+
+    return replace(u, vector=vector)
+
+
+def test_chat_shorthand_is_spelled_out_unless_the_articles_use_it():
+    from careerbot.answer.rewrite import SHORTHAND, _SHORTHAND
+
+    def spell(text: str, corpus_words: set[str]) -> str:
+        return _SHORTHAND.sub(lambda m: m.group(0) if m.group(0).lower() in corpus_words
+                              else SHORTHAND[m.group(0).lower()], text)
+
+    assert spell("avg pay w/o a degree, 2 yrs exp?", set()) == "average pay without a degree, 2 years experience?"
+    assert spell("the info desk", {"info"}) == "the info desk"
+    assert spell("avgas and bcrypt", set()) == "avgas and bcrypt"  # whole words only

@@ -17,7 +17,7 @@ from .decide import shipped_decision
 from .entities import fit
 from .evidence import MIN_FIT, Evidence, Unit, gather
 from .library import Library
-from .rewrite import asked_numbers, numbers
+from .rewrite import asked_numbers, numbers, terms
 
 _COMPARES = re.compile(r"\b(vs\.?|versus|compar\w*|differ\w*|between|or|than|both|each|contrast)\b", re.I)
 MAX_BLOCKS = 3  # separate passages quoted in one answer (comparisons: one more per extra role)
@@ -30,6 +30,7 @@ REDUNDANT = 0.85  # cosine above which two sentences say the same thing
 FILL_MARGIN = 0.5  # how far below the best unit's score a filling unit may be
 WORD_BUDGET = 90  # fill while the answer is shorter than this
 WORD_CAP = 130  # and never past this
+CONTINUATION = 0.3  # the next sentence of a quoted one counts this much more when filling
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,21 @@ def select(ev: Evidence) -> list[Block]:
             break
         if _adds_to(unit, blocks, first):
             blocks.append(_block(unit, ev))
-    return _fill(blocks, candidates, ev, first)
+    return _reading_order(_fill(blocks, candidates, ev, first))
+
+
+def _reading_order(blocks: list[Block]) -> list[Block]:
+    """The answering block first; the others by article (in order of first use), then as the article has
+    them, so sentences of one passage read in their own order."""
+    articles = {source: i for i, source in reversed(list(enumerate(b.hit.source for b in blocks)))}
+    rest = sorted(blocks[1:], key=lambda b: (articles[b.hit.source], b.hit.chunk_id != blocks[0].hit.chunk_id,
+                                             _chunk_number(b.hit.chunk_id), b.units[0].position))
+    return blocks[:1] + rest
+
+
+def _chunk_number(chunk_id: str) -> int:
+    tail = chunk_id.rsplit("#", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
 
 
 def _adds_to(unit: Unit, blocks: list[Block], first: Unit) -> bool:
@@ -161,11 +176,13 @@ def _adds_to(unit: Unit, blocks: list[Block], first: Unit) -> bool:
 
 def _fill(blocks: list[Block], candidates: list[Unit], ev: Evidence, first: Unit) -> list[Block]:
     """Add the next most relevant units of the articles already quoted, best first, while the answer is
-    under WORD_BUDGET words, never past WORD_CAP."""
+    under WORD_BUDGET words, never past WORD_CAP. The sentence right after a quoted sentence comes first
+    when it is relevant at all: it usually goes on with what that sentence began."""
     words = _words(b.units for b in blocks)
-    for unit in candidates:
-        if words >= WORD_BUDGET or unit.score < first.score - FILL_MARGIN:
-            break
+    pool = [u for u in candidates if u.score >= first.score - FILL_MARGIN]
+    while words < WORD_BUDGET and pool:
+        unit = max(pool, key=lambda u: u.score + CONTINUATION * _continues(u, blocks))
+        pool.remove(unit)
         if not _adds_to(unit, blocks, first):
             continue
         block = _block(unit, ev)
@@ -174,6 +191,13 @@ def _fill(blocks: list[Block], candidates: list[Unit], ev: Evidence, first: Unit
             blocks.append(block)
             words += added
     return blocks
+
+
+def _continues(unit: Unit, blocks: list[Block]) -> bool:
+    """The unit is the prose sentence right after a quoted prose sentence of its passage."""
+    return not unit.is_item and any(
+        not b.lead_in and not u.is_item and u.hit.chunk_id == unit.hit.chunk_id and u.position + 1 == unit.position
+        for b in blocks for u in b.units)
 
 
 def _words(unit_groups) -> int:
@@ -230,13 +254,22 @@ def _inside(unit: Unit, blocks: list[Block]) -> bool:
 
 
 def _redundant(unit: Unit, blocks: list[Block]) -> bool:
-    """Says nearly the same as a chosen unit, with the same figures (differing figures are never redundant)."""
+    """Says nearly the same as a chosen unit, with the same figures (differing figures are never redundant).
+    Late sentence vectors of one passage share its context (neighbours reach 0.9), so within a passage
+    the words must repeat as well."""
     for block in blocks:
         for other in block.units:
             if (unit.vector is not None and other.vector is not None and float(unit.vector @ other.vector) > REDUNDANT
-                    and numbers(unit.text) == numbers(other.text)):
+                    and numbers(unit.text) == numbers(other.text)
+                    and (unit.hit.chunk_id != other.hit.chunk_id or _shared_words(unit.text, other.text) >= 0.5)):
                 return True
     return False
+
+
+def _shared_words(a: str, b: str) -> float:
+    """Share of the shorter text's terms that the other has."""
+    ta, tb = set(terms(a)), set(terms(b))
+    return len(ta & tb) / max(1, min(len(ta), len(tb)))
 
 
 def _distinct(asked) -> list:

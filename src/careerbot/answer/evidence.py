@@ -17,7 +17,7 @@ import numpy as np
 from ..chunk import split_sentences
 from ..index.embed import SMALL_INPUT
 from ..records import Hit
-from ..retrieve.lexical import STOPWORDS
+from ..retrieve.lexical import STOPWORDS, tokenize
 from ..retrieve.search import clean_query
 from .entities import Lexicon, Mention, fit
 from .library import Library
@@ -37,20 +37,24 @@ MIN_STRENGTH = 0.9
 LATE_CONTRAST = 0.5
 # A related word (related.py) covers a question's term in part: "pay" for "salary" is likely, not certain.
 RELATED_CREDIT = 0.7
+# Money one is paid and money one pays, in generic English: a figure of the other kind does not answer
+# ("what does an apprenticeship cost?" is not answered by what an electrician earns).
+EARNED_WORDS = "earn earns earning earned paid pay pays salary salaries wage wages income compensation".split()
+SPENT_WORDS = "cost costs price prices priced fee fees tuition spend spent afford".split()
+_EARNED = re.compile(r"\b(?:" + "|".join(EARNED_WORDS) + r")\b", re.I)
+_SPENT = re.compile(r"\b(?:" + "|".join(SPENT_WORDS) + r")\b", re.I)
+# The words of one kind of money are one term to the evidence check: "pay" is answered by what one "earns".
+_MONEY_FAMILY = {stem: family for words in (EARNED_WORDS, SPENT_WORDS)
+                 for family in [frozenset(tokenize(" ".join(words)))] for stem in family}
 # Plain English that asks for an amount: "how much", "how many", "what percent", and the words for money
 # ("earn", "cost", "salary"). (Deriving them from the corpus, as words whose sentences mostly hold numbers,
 # was tried: four articles give too few sentences per word, and "employ" came out a figure word.)
-_MONEY_WORDS = (r"\b(?:earns?|earning|earned|paid|pays?|salary|salaries|wages?|income|costs?|price[sd]?|fees?|"
-                r"compensation)\b")
+_MONEY_WORDS = r"\b(?:" + "|".join(EARNED_WORDS + SPENT_WORDS) + r")\b"
 _FIGURE = re.compile(r"\bpercent|\bpercentage\b|%|\bhow much (?:money|do|does|did|will|would|can|could|is)\b|"
                      + _MONEY_WORDS, re.I)
 # A question about money wants an amount of money, not any number ("the top 1% earn more" is no salary).
 _MONEY_ASKED = re.compile(_MONEY_WORDS + r"|\bmoney\b|\bhow much (?:do|does|did|will|would|can|could)\b[^?]*"
                           r"\b(?:make|makes|making|take home)\b", re.I)
-# Money one is paid and money one pays, in generic English: a figure of the other kind does not answer
-# ("what does an apprenticeship cost?" is not answered by what an electrician earns).
-_EARNED = re.compile(r"\b(?:earns?|earning|earned|paid|pays?|salary|salaries|wages?|income|compensation)\b", re.I)
-_SPENT = re.compile(r"\b(?:costs?|price[sd]?|fees?|tuition|spend|spent|afford)\b", re.I)
 
 
 def money_kind(text: str) -> str:
@@ -64,7 +68,8 @@ _MONEY = re.compile(r"[$€£¥]\s?\d|\d\s?[kK]\b|\b\d{1,3}(?:,\d{3})+\b|\b\d+\s
 # "How many years …" is answered by "several years"; "how long …" by a span of time.
 _HOW_MANY = re.compile(r"\bhow many ((?:[a-z]+ )?[a-z]+)", re.I)
 _QUANTITY = r"(?:\d[\d,.]*|several|few|dozens|hundreds|thousands|millions|two|three|four|five|six|seven|eight|nine|ten)"
-_DURATION = re.compile(_QUANTITY + r"\s+(?:\w+\s+)?(?:years?|months?|weeks?|days?|hours?)\b", re.I)
+_DURATION = re.compile(r"(?:" + _QUANTITY + r"|one|an?)\s+(?:\w+\s+)?(?:years?|months?|weeks?|days?|hours?|minutes?|min)\b",
+                       re.I)
 # "Which X is best / fastest?" asks for a ranking; only a unit that ranks something can answer it.
 _RANKING = re.compile(r"\bwhich\b[^?.]*\b(?:is|are)\s+(?:the\s+)?(?:best|top|\w{3,}est)\b", re.IGNORECASE)
 _RANKS = re.compile(r"\b(?:most|best|top|\w{3,}est|better|worse)\b", re.IGNORECASE)
@@ -176,7 +181,8 @@ def gather(kb: Library, question: str, history: list[dict]) -> Evidence:
     entity_terms = {t for m in asked for t in m.terms | m.qualifiers}
     # Entities are matched as named ("researcher" is not "scientist"); what is asked of them may be
     # said in related words.
-    alternatives = {t: frozenset({t}) if t in entity_terms else found.get(t, frozenset()) | {t} for t in wanted}
+    alternatives = {t: frozenset({t}) if t in entity_terms else found.get(t, frozenset()) | _MONEY_FAMILY.get(t, set())
+                    | {t} for t in wanted}
     aspects = aspect_weights(wanted, asked, vocab, alternatives)
     figure = bool(_FIGURE.search(query))
     ask = _Asked(query_vector, wanted, asked, {t: term_weight(alternatives[t], vocab) for t in wanted}, aspects,
@@ -403,7 +409,7 @@ def _answers_quantity(query: str, text: str) -> bool:
         # "nine class hours" answers "how many class periods"; "seven of those" counts what was named.
         words = "|".join(re.escape(w.rstrip("s")) for w in many.group(1).lower().split() if w not in STOPWORDS)
         return bool(re.search(_QUANTITY + r"\s+(?:[\w-]+\s+)?(?:" + (words or "\\w+") + r"|of\b)", text, re.I))
-    if re.search(r"\bhow long\b", query, re.I):
+    if re.search(r"\bhow long\b|\bhow much time\b", query, re.I):
         return bool(_DURATION.search(text))
     return True
 

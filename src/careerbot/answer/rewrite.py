@@ -189,8 +189,21 @@ def _distance(a: str, b: str) -> int:
     return d[-1][-1]
 
 
+# Chat shorthand of plain English, spelled out when the articles do not use the short form themselves.
+SHORTHAND = {"avg": "average", "approx": "approximately", "yr": "year", "yrs": "years", "hr": "hour", "hrs": "hours",
+             "mo": "month", "mos": "months", "wk": "week", "wks": "weeks", "mins": "minutes", "info": "information",
+             "reqs": "requirements", "exp": "experience", "govt": "government", "mgmt": "management",
+             "dept": "department", "uni": "university", "ppl": "people", "w/o": "without", "w/": "with",
+             "b/c": "because", "bc": "because", "thru": "through", "b4": "before", "2day": "today"}
+_SHORTHAND = re.compile(r"(?<![\w/])(" + "|".join(re.escape(k) for k in sorted(SHORTHAND, key=len, reverse=True))
+                        + r")(?![\w/])", re.I)
+
+
 def correct_typos(text: str, vocab: Vocabulary) -> str:
-    """The text with words unknown to the corpus replaced by their closest corpus word, where close."""
+    """The text with chat shorthand spelled out ("avg" → "average", unless the articles use it) and words
+    unknown to the corpus replaced by their closest corpus word, where close."""
+    text = _SHORTHAND.sub(lambda m: m.group(0) if m.group(0).lower() in vocab.words
+                          else SHORTHAND[m.group(0).lower()], text)
     return _WORD.sub(lambda m: _keep_case(m.group(0), vocab.correct(m.group(0))), text)
 
 
