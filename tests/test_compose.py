@@ -135,11 +135,7 @@ def replace_vector(u: Unit, vector) -> Unit:
 
 
 def test_chat_shorthand_is_spelled_out_unless_the_articles_use_it():
-    from careerbot.answer.rewrite import SHORTHAND, _SHORTHAND
-
-    def spell(text: str, corpus_words: set[str]) -> str:
-        return _SHORTHAND.sub(lambda m: m.group(0) if m.group(0).lower() in corpus_words
-                              else SHORTHAND[m.group(0).lower()], text)
+    from careerbot.answer.rewrite import spell_out as spell
 
     assert spell("avg pay w/o a degree, 2 yrs exp?", set()) == "average pay without a degree, 2 years experience?"
     assert spell("the info desk", {"info"}) == "the info desk"

@@ -199,11 +199,16 @@ _SHORTHAND = re.compile(r"(?<![\w/])(" + "|".join(re.escape(k) for k in sorted(S
                         + r")(?![\w/])", re.I)
 
 
+def spell_out(text: str, corpus_words) -> str:
+    """Chat shorthand spelled out, except forms the articles use. Usage: spell_out("avg pay?", set())"""
+    return _SHORTHAND.sub(lambda m: m.group(0) if m.group(0).lower() in corpus_words
+                          else SHORTHAND[m.group(0).lower()], text)
+
+
 def correct_typos(text: str, vocab: Vocabulary) -> str:
     """The text with chat shorthand spelled out ("avg" → "average", unless the articles use it) and words
     unknown to the corpus replaced by their closest corpus word, where close."""
-    text = _SHORTHAND.sub(lambda m: m.group(0) if m.group(0).lower() in vocab.words
-                          else SHORTHAND[m.group(0).lower()], text)
+    text = spell_out(text, vocab.words)
     return _WORD.sub(lambda m: _keep_case(m.group(0), vocab.correct(m.group(0))), text)
 
 
