@@ -140,3 +140,14 @@ def test_chat_shorthand_is_spelled_out_unless_the_articles_use_it():
     assert spell("avg pay w/o a degree, 2 yrs exp?", set()) == "average pay without a degree, 2 years experience?"
     assert spell("the info desk", {"info"}) == "the info desk"
     assert spell("avgas and bcrypt", set()) == "avgas and bcrypt"  # whole words only
+
+
+def test_a_question_naming_two_articles_hears_from_both():
+    from dataclasses import replace
+
+    best = unit("Nurses train for three years.", NURSING, 2.0, 0)
+    close = unit("An accelerated course takes eighteen months.", NURSING, 1.95, 1)
+    weaker = unit("Teachers train for a year.", TEACHING, 1.2, 0)
+    ev = replace(evidence(best, close, weaker), named=frozenset({"nursing.md", "teaching.md"}))
+    assert weaker.text in texts(select(ev))
+    assert weaker.text not in texts(select(evidence(best, close, weaker)))  # named by neither: too weak

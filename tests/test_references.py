@@ -51,6 +51,14 @@ def test_two_named_articles_scope_both():
     assert ref.scoped == {"second.md", "quit.txt"}
 
 
+def test_articles_about_a_topic_name_every_tied_title_and_one_article_the_closest():
+    both = find("Do the two articles about teachers and teaching assistants think the roles overlap?")
+    assert both.scoped == {"roles.md", "which.html"}  # the rest of the question does not describe them
+    assert "overlap" in both.rest
+    one = find("In the guide on who does what between teachers and teaching assistants, who grades?")
+    assert one.scoped == {"roles.md"}
+
+
 def test_a_publisher_in_the_byline_favours_without_scoping():
     ref = find("What does the Medscape article say nurses earn?")
     assert ref.favoured == {"pay.md"} and not ref.scoped

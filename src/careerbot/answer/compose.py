@@ -135,6 +135,11 @@ def select(ev: Evidence) -> list[Block]:
         roles = roles[:1]
     if not blocks:
         blocks.append(_block(candidates[0], ev))
+    # A question naming several articles ("what do the X guide and the Y article say?") hears from each.
+    for source in sorted(ev.named - {b.hit.source for b in blocks}) if len(ev.named) > 1 else ():
+        own = [u for u in candidates if u.hit.source == source and not _inside(u, blocks)]
+        if own:
+            blocks.append(_block(own[0], ev))
     first = max((b.best for b in blocks), key=lambda u: u.score)
     # Lists are long: one more list from another article at most. Figures: every article's figure.
     limit = MAX_BLOCKS + max(0, len(roles) - 1) if not blocks[0].lead_in and not first.is_item else 2

@@ -118,6 +118,7 @@ class Evidence:
     units: tuple[Unit, ...]  # best first
     verdict: Verdict
     figure: bool = False  # the question asks for a figure (salary, how much, how many, percent)
+    named: frozenset[str] = frozenset()  # the articles the question names (by title or description)
 
 
 def vocabulary(kb: Library) -> Vocabulary:
@@ -172,7 +173,8 @@ def gather(kb: Library, question: str, history: list[dict]) -> Evidence:
         related.learn(unseen, vectors[1:])
     scope = refs.scoped or kept
     if scope:
-        hits = recall_within(kb, embedder, searched if kept else expand(query, lexicon), scope)
+        hits = recall_within(kb, embedder, searched if kept else expand(query, lexicon), scope,
+                             each=bool(refs.scoped))
     else:
         hits = recall(kb, embedder, expand(query, lexicon), asked, vocab)  # validates the query like kb.search
     query_vector = embedder.encode([searched])[0]
@@ -196,7 +198,8 @@ def gather(kb: Library, question: str, history: list[dict]) -> Evidence:
         units.extend(_score_units(ask, hit, texts, vectors, seen, contrast))
     units.sort(key=lambda u: -u.score)
     verdict = judge(query, wanted, aspects, units, vocab, figure, set(refs.consumed), alternatives)
-    return Evidence(question, query, tuple(wanted), tuple(asked), tuple(hits), tuple(units), verdict, figure)
+    return Evidence(question, query, tuple(wanted), tuple(asked), tuple(hits), tuple(units), verdict, figure,
+                    refs.scoped)
 
 
 LONG_QUESTION_WORDS = 40  # above this, a question of several sentences is searched by what it asks

@@ -57,11 +57,20 @@ def previous_articles(kb: Library, embedder, earlier: str, vocab: Vocabulary) ->
     return frozenset(h.source for h in hits if top > 0 and h.score >= PREVIOUS_MARGIN * top)
 
 
-def recall_within(kb: Library, embedder, query: str, sources: frozenset[str], k: int = ANSWER_K) -> list[Hit]:
-    """Hits for an answer from the named articles only (validates the query like kb.search)."""
+def recall_within(kb: Library, embedder, query: str, sources: frozenset[str], k: int = ANSWER_K,
+                  each: bool = False) -> list[Hit]:
+    """Hits for an answer from the given articles only (validates the query like kb.search). With `each`
+    (articles the question names), every article brings its share, so one that ranks lower is still heard
+    from."""
     query = checked_query(query, embedder, kb.settings)
     vector = embedder.encode([query])[0]
-    return search_within(kb.snapshot, vector, query, kb.settings, sources, max(k, kb.settings.k))
+    k = max(k, kb.settings.k)
+    if len(sources) < 2 or not each:
+        return search_within(kb.snapshot, vector, query, kb.settings, sources, k)
+    share = max(2, k // len(sources))
+    hits = [h for source in sorted(sources)
+            for h in search_within(kb.snapshot, vector, query, kb.settings, {source}, share)]
+    return sorted(hits, key=lambda h: -h.score)
 
 
 def _per_role_hits(kb: Library, embedder, query: str, asked: list[Mention], have: set[str],

@@ -55,8 +55,10 @@ def find_references(question: str, titles: Mapping[str, str], bylines: Mapping[s
     for match in _DESCRIBED.finditer(question):
         if any(s <= match.start() < e for s, e in spans):
             continue
-        description = " ".join(part for part in match.groups() if part)
-        sources = _best_titles(set(terms(description)), title_terms, quoted=False)
+        sources = _best_titles(_described(match, set().union(*title_terms.values()), terms), title_terms,
+                               quoted=False)
+        if not _plural(match) and len(sources) > 1:  # "the guide on …" names one article
+            sources = _most_words(match.group(0), sources, titles)
         if sources:
             scoped |= sources
             spans.append(_trimmed(match, set().union(*(title_terms[s] for s in sources)), terms))
@@ -75,6 +77,22 @@ def find_references(question: str, titles: Mapping[str, str], bylines: Mapping[s
         rest = rest[:start] + " " + rest[end:]
     rest = re.sub(r"\s+([,.;:?!])", r"\1", " ".join(rest.split())).lstrip(",;: ")
     return References(frozenset(scoped), frozenset(favoured - scoped), frozenset(consumed), rest)
+
+
+def _plural(match: re.Match) -> bool:
+    """The description names several pieces of writing ("the two articles about …")."""
+    writing = re.match(r"\s*" + _WRITING + r"\b", match.string[match.end(1):], re.I)
+    return bool(writing and writing.group(0).lower().endswith("s"))
+
+
+def _described(match: re.Match, title_words: set[str], terms: Callable[[str], list[str]]) -> set[str]:
+    """The terms of a description: the words before the writing word, and of "… about <topic>" only as far
+    as any title's words go ("the two articles about nurses and doctors think they overlap?" describes
+    with "nurses and doctors", not with the rest of the question)."""
+    described = set(terms(match.group(1) or ""))
+    about = [set(terms(w)) for w in re.findall(r"[\w’'+#-]+", match.group(2) or "")]
+    last = max((i for i, t in enumerate(about) if t & title_words), default=-1)
+    return described.union(*about[: last + 1])
 
 
 def _best_titles(described: set[str], title_terms: Mapping[str, set[str]], quoted: bool) -> set[str]:
@@ -122,6 +140,17 @@ def _closest(quote: str, sources: set[str], titles: Mapping[str, str]) -> set[st
         return sources
     ratio = {s: SequenceMatcher(None, quote.lower(), titles[s].lower()).ratio() for s in sources}
     return {max(ratio, key=lambda s: ratio[s])}
+
+
+def _most_words(description: str, sources: set[str], titles: Mapping[str, str]) -> set[str]:
+    """Of tied titles, the one whose own words, small ones included, the description repeats most ("the
+    guide on who does what between …" is "… Who Does What?")."""
+    def words(text: str) -> set[str]:
+        return {w.rstrip("s") for w in re.findall(r"[a-z]+", text.lower())}
+
+    said = words(description)
+    share = {s: len(said & words(titles[s])) / max(1, len(words(titles[s]))) for s in sources}
+    return {max(sorted(share), key=lambda s: share[s])}
 
 
 def _writer_terms(terms: Callable[[str], list[str]]) -> set[str]:
