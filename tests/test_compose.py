@@ -151,3 +151,30 @@ def test_a_question_naming_two_articles_hears_from_both():
     ev = replace(evidence(best, close, weaker), named=frozenset({"nursing.md", "teaching.md"}))
     assert weaker.text in texts(select(ev))
     assert weaker.text not in texts(select(evidence(best, close, weaker)))  # named by neither: too weak
+
+
+def item(text: str, hit: Hit, score: float, position: int, lead_in: str = "The skills you need:") -> Unit:
+    return Unit(f"- {text}", hit, position, lead_in, 0.7, 0.8, 0.8, 1.0, score)
+
+
+def test_a_long_list_is_cut_to_fit_a_chat_answer_keeping_its_best_items():
+    from careerbot.answer.compose import ANSWER_WORDS, MIN_ITEMS
+
+    items = [item(f"Skill {i}: " + " ".join(["word"] * 30) + ". A second sentence of this item goes on.", NURSING,
+                  2.0 - 0.01 * i, i + 1) for i in range(6)]
+    blocks = select(evidence(*items))
+    text, _ = render(blocks)
+    assert len(text.split()) <= ANSWER_WORDS + 5  # markers and the lead-in line
+    kept = texts(blocks)
+    assert len(kept) >= MIN_ITEMS and kept[0].startswith("- Skill 0") and "second sentence" not in " ".join(kept)
+
+
+def test_a_list_split_over_two_passages_reads_as_one_list_with_each_part_cited():
+    from dataclasses import replace
+
+    later = replace(NURSING, chunk_id="nursing.md#1")
+    first = [item(f"Skill {i}", NURSING, 2.0 - 0.01 * i, i + 1) for i in range(2)]
+    rest = [item(f"Skill {i}", later, 1.9 - 0.01 * i, i + 1) for i in range(2, 4)]
+    text, citations = render(select(evidence(*first, *rest)))
+    assert text.count("The skills you need") == 1 and [c.n for c in citations] == [1, 2]
+    assert text.index("[1]") < text.index("Skill 0") < text.index("Skill 3") < text.index("[2]")

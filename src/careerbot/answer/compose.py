@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
+from ..chunk import split_sentences
 from ..records import Answer, Citation, Hit
 from .decide import shipped_decision
 from .entities import fit
@@ -30,6 +31,8 @@ REDUNDANT = 0.85  # cosine above which two sentences say the same thing
 FILL_MARGIN = 0.5  # how far below the best unit's score a filling unit may be
 WORD_BUDGET = 90  # fill while the answer is shorter than this
 WORD_CAP = 130  # and never past this
+ANSWER_WORDS = 150  # the most an answer says, lists included
+MIN_ITEMS = 3  # a list cut to fit keeps at least these
 CONTINUATION = 0.3  # the next sentence of a quoted one counts this much more when filling
 
 
@@ -155,7 +158,38 @@ def select(ev: Evidence) -> list[Block]:
             break
         if _adds_to(unit, blocks, first):
             blocks.append(_block(unit, ev))
-    return _reading_order(_fill(blocks, candidates, ev, first))
+    return _within_limit(_reading_order(_fill(blocks, candidates, ev, first)))
+
+
+def _within_limit(blocks: list[Block]) -> list[Block]:
+    """An answer a person reads in a chat: at most ANSWER_WORDS words, lead-ins included. Over it, list items
+    keep their first sentence (their label and first claim); then later parts go, except the rest of a list
+    split over two passages; then a list's weakest items, down to MIN_ITEMS."""
+    if _length(blocks) > ANSWER_WORDS:
+        blocks = [replace(b, units=tuple(_first_sentence(u) for u in b.units)) if b.units[0].is_item else b
+                  for b in blocks]
+    while _length(blocks) > ANSWER_WORDS:
+        later = [i for i in range(1, len(blocks)) if not _same_list(blocks[i - 1], blocks[i])]
+        if not later:
+            break
+        del blocks[later[-1]]
+    while _length(blocks) > ANSWER_WORDS:
+        items = [(u.score, i, u) for i, b in enumerate(blocks) if b.units[0].is_item and len(b.units) > 1
+                 for u in b.units]
+        if sum(len(b.units) for b in blocks if b.units[0].is_item) <= MIN_ITEMS or not items:
+            break
+        _, i, weakest = min(items, key=lambda t: t[0])
+        blocks[i] = replace(blocks[i], units=tuple(u for u in blocks[i].units if u is not weakest))
+    return blocks
+
+
+def _length(blocks: list[Block]) -> int:
+    return _words(b.units for b in blocks) + sum(len(b.lead_in.split()) for b in blocks)
+
+
+def _first_sentence(item: Unit) -> Unit:
+    sentences = split_sentences(item.text.removeprefix("- "))
+    return replace(item, text="- " + sentences[0]) if item.is_item and len(sentences) > 1 else item
 
 
 def _reading_order(blocks: list[Block]) -> list[Block]:
@@ -298,7 +332,8 @@ def render(blocks: list[Block]) -> tuple[str, tuple[Citation, ...]]:
     hits: dict[str, Hit] = {}
     several = len({b.hit.source for b in blocks}) > 1
     named: set[str] = set()
-    parts = []
+    parts: list[str] = []
+    previous: Block | None = None
     for block in blocks:
         cid = block.hit.chunk_id
         if cid not in numbering:
@@ -310,15 +345,24 @@ def render(blocks: list[Block]) -> tuple[str, tuple[Citation, ...]]:
         named.add(block.hit.source)
         if block.lead_in or block.units[0].is_item:
             heading = block.lead_in or _heading(block.hit.section) or block.hit.title
-            heading = heading.rstrip().rstrip(":")
-            lines = [f"{prefix}{heading}: {marker}"]
-            lines += [u.text for u in block.units]
-            parts.append("\n".join(lines))
+            if parts and previous is not None and _same_list(previous, block):
+                # The same list, split over two passages: its items go on, cited to their own passage.
+                parts[-1] += "\n" + "\n".join(u.text for u in block.units) + f" {marker}"
+            else:
+                lines = [f"{prefix}{heading.rstrip().rstrip(':')}: {marker}"]
+                lines += [u.text for u in block.units]
+                parts.append("\n".join(lines))
         else:
             parts.append(f"{prefix}{block.units[0].text} {marker}")
+        previous = block
     citations = tuple(Citation(n, hits[cid], quotes[cid]) for cid, n in numbering.items())
     joiner = "\n\n" if any("\n" in p for p in parts) or several else " "
     return joiner.join(parts), citations
+
+
+def _same_list(previous: Block, block: Block) -> bool:
+    return (previous.units[0].is_item and block.units[0].is_item and previous.hit.source == block.hit.source
+            and previous.hit.section == block.hit.section and previous.lead_in == block.lead_in)
 
 
 def _heading(section: tuple[str, ...]) -> str:
