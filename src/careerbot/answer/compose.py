@@ -195,15 +195,10 @@ def _first_sentence(item: Unit) -> Unit:
 def _reading_order(blocks: list[Block]) -> list[Block]:
     """The answering block first; the others by article (in order of first use), then as the article has
     them, so sentences of one passage read in their own order."""
-    articles = {source: i for i, source in reversed(list(enumerate(b.hit.source for b in blocks)))}
+    articles = {source: i for i, source in enumerate(dict.fromkeys(b.hit.source for b in blocks))}
     rest = sorted(blocks[1:], key=lambda b: (articles[b.hit.source], b.hit.chunk_id != blocks[0].hit.chunk_id,
-                                             _chunk_number(b.hit.chunk_id), b.units[0].position))
+                                             b.hit.position, b.units[0].position))
     return blocks[:1] + rest
-
-
-def _chunk_number(chunk_id: str) -> int:
-    tail = chunk_id.rsplit("#", 1)[-1]
-    return int(tail) if tail.isdigit() else 0
 
 
 def _adds_to(unit: Unit, blocks: list[Block], first: Unit) -> bool:

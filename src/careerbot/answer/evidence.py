@@ -44,12 +44,13 @@ SPENT_WORDS = "cost costs price prices priced fee fees tuition spend spent affor
 _EARNED = re.compile(r"\b(?:" + "|".join(EARNED_WORDS) + r")\b", re.I)
 _SPENT = re.compile(r"\b(?:" + "|".join(SPENT_WORDS) + r")\b", re.I)
 # The words of one kind of money are one term to the evidence check: "pay" is answered by what one "earns".
-_MONEY_FAMILY = {stem: family for words in (EARNED_WORDS, SPENT_WORDS)
-                 for family in [frozenset(tokenize(" ".join(words)))] for stem in family}
+_MONEY_FAMILY = {stem: family for family in (frozenset(tokenize(" ".join(w))) for w in (EARNED_WORDS, SPENT_WORDS))
+                 for stem in family}
 # Plain English that asks for an amount: "how much", "how many", "what percent", and the words for money
 # ("earn", "cost", "salary"). (Deriving them from the corpus, as words whose sentences mostly hold numbers,
 # was tried: four articles give too few sentences per word, and "employ" came out a figure word.)
 _MONEY_WORDS = r"\b(?:" + "|".join(EARNED_WORDS + SPENT_WORDS) + r")\b"
+_MONEY_WORD = re.compile(_MONEY_WORDS, re.I)
 _FIGURE = re.compile(r"\bpercent|\bpercentage\b|%|\bhow much (?:money|do|does|did|will|would|can|could|is)\b|"
                      + _MONEY_WORDS, re.I)
 # A question about money wants an amount of money, not any number ("the top 1% earn more" is no salary).
@@ -398,11 +399,8 @@ def _other_kind(kind: str, unit: Unit) -> bool:
     with no word for it, or with words of both kinds, is no answer either: measured, the lenient check that
     refused only the other kind changed nothing on the devset). The nearest context that speaks of money
     decides: the unit itself, then its list's lead-in, then its headings, innermost first."""
-    for context in (unit.text, unit.lead_in, *reversed(unit.hit.section)):
-        found = money_kind(context)
-        if found or (_EARNED.search(context) and _SPENT.search(context)):
-            return found != kind
-    return True
+    context = next((c for c in (unit.text, unit.lead_in, *reversed(unit.hit.section)) if _MONEY_WORD.search(c)), "")
+    return money_kind(context) != kind
 
 
 def _answers_quantity(query: str, text: str) -> bool:

@@ -56,6 +56,9 @@ def _terms(text: str) -> tuple[str, ...]:
     return tuple(tokenize(re.sub(r"(?<=\w)['’]s\b", "", text)))
 
 
+_SOFT_TERMS = frozenset(tokenize(" ".join(SOFT_WORDS | STANDARD_STOPWORDS | COMPARISON_WORDS)))
+
+
 def content_terms(question: str, lexicon: Lexicon | None = None) -> list[str]:
     """The question's terms that a supporting passage should contain (soft words dropped, order kept;
     with a lexicon, the corpus's acronyms folded: 'machine learning' and 'ML' are one term)."""
@@ -67,9 +70,6 @@ def content_terms(question: str, lexicon: Lexicon | None = None) -> list[str]:
             seen.add(term)
             out.append(term)
     return out
-
-
-_SOFT_TERMS = frozenset(tokenize(" ".join(SOFT_WORDS | STANDARD_STOPWORDS | COMPARISON_WORDS)))
 
 
 def expand(query: str, lexicon: Lexicon) -> str:
