@@ -178,3 +178,15 @@ def test_a_list_split_over_two_passages_reads_as_one_list_with_each_part_cited()
     text, citations = render(select(evidence(*first, *rest)))
     assert text.count("The skills you need") == 1 and [c.n for c in citations] == [1, 2]
     assert text.index("[1]") < text.index("Skill 0") < text.index("Skill 3") < text.index("[2]")
+
+
+def test_how_many_is_answered_by_a_count_or_range_of_the_things_in_related_words():
+    from careerbot.answer.evidence import _answers_quantity
+
+    question = "After how many practice problems did it click?"
+    assert _answers_quantity(question, "After 300-400 problems, I got the hang of it.")
+    assert not _answers_quantity(question, "After 300-400 questions, I got the hang of it.")
+    related = {"problem": frozenset({"problem", "question"})}
+    assert _answers_quantity(question, "After 300-400 questions, I got the hang of it.", related)
+    assert _answers_quantity(question, "I did two to three problems a day.")
+    assert not _answers_quantity(question, "I practised for 2 hours a day.", related)

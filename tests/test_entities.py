@@ -93,3 +93,27 @@ def test_a_different_qualifier_fits_less_than_a_plain_entity():
     plain, = NURSING.mentions("what does a nurse do?")
     other = Mention("charge nurse", lead.terms, frozenset({"charg"}))
     assert fit(lead, [other]) < fit(lead, [plain])
+
+
+def test_a_shorter_name_in_an_article_set_apart_by_the_missing_words_is_the_asked_entity():
+    asked = Mention("charter school teacher", frozenset({"charter", "school", "teacher"}))
+    brief = Mention("teacher", frozenset({"teacher"}))
+    article = frozenset({"charter", "school", "teacher", "quit"})
+    assert fit(asked, [brief]) < 0.6  # alone, "teacher" names only a third of the asked entity
+    assert fit(asked, [brief], article, distinctive=frozenset({"charter"})) >= 0.8
+    # Words every article uses ("school" here) set no article apart: the brief name stays another entity.
+    assert fit(asked, [brief], article, distinctive=frozenset()) < 0.6
+    # A different entity with a shared word is never the asked one, whatever the article says.
+    other = Mention("substitute teacher", frozenset({"substitute", "teacher"}))
+    assert fit(asked, [other], article | {"substitute"}, frozenset({"charter", "substitute"})) < 0.6
+
+
+def test_the_words_that_set_articles_apart_are_derived_from_the_corpus():
+    from types import SimpleNamespace
+
+    chunk = lambda source, text: SimpleNamespace(source=source, title=source, section_name="", text=text)  # noqa: E731
+    chunks = [chunk("a.md", "charter school teachers quit"), chunk("b.md", "school nurses work shifts"),
+              chunk("c.md", "school electricians wire houses")]
+    vocab = Vocabulary.build([c.text for c in chunks], lexicon=TEACHING).with_articles(chunks)
+    assert "charter" in vocab.distinctive and "school" not in vocab.distinctive
+    assert "charter" in vocab.article_terms["a.md"] and "charter" not in vocab.article_terms["b.md"]

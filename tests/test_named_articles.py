@@ -45,3 +45,12 @@ def test_a_question_naming_no_article_still_searches_them_all(pages_kb):
     answer = pages_kb.ask("What do registered nurses earn in California?")
     assert not answer.abstained and "137,690" in answer.text
     assert {c.hit.source for c in answer.citations} == {"nurse_salary_guide.md"}
+
+
+def test_a_question_of_two_parts_is_answered_from_the_article_each_part_asks_about(pages_kb):
+    answer = pages_kb.ask("What do registered nurses earn in California, and what helps night-shift nurses sleep "
+                          "more than sleep aids?")
+    assert not answer.abstained
+    assert "137,690" in answer.text and "blackout curtains" in answer.text.lower(), answer.text
+    assert {c.hit.source for c in answer.citations} == {"nurse_salary_guide.md", "nurse_night_shift_guide.md"}
+    assert len(answer.text.split()) <= 160  # the two parts share one answer's length

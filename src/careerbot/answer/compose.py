@@ -14,11 +14,14 @@ from dataclasses import dataclass, replace
 
 from ..chunk import split_sentences
 from ..records import Answer, Citation, Hit
+from ..retrieve.search import clean_query
 from .decide import shipped_decision
 from .entities import fit
-from .evidence import MIN_FIT, Evidence, Unit, gather
+from .evidence import MIN_FIT, Evidence, Unit, gather, vocabulary
 from .library import Library
-from .rewrite import asked_numbers, numbers, terms
+from .parts import Part, split_question
+from .recall import references_of
+from .rewrite import asked_numbers, content_terms, numbers, terms
 
 _COMPARES = re.compile(r"\b(vs\.?|versus|compar\w*|differ\w*|between|or|than|both|each|contrast)\b", re.I)
 MAX_BLOCKS = 3  # separate passages quoted in one answer (comparisons: one more per extra role)
@@ -61,6 +64,11 @@ def pieces(text: str) -> Iterator[str]:
 def extractive_answer(kb: Library, question: str, history: list[dict], evidence: Evidence | None = None,
                       mode: str = "extractive") -> Answer:
     """Compose an answer from the best sentences and lists, or abstain. Usage: extractive_answer(kb, q, [])"""
+    if evidence is None:
+        # Checked first, so bad input gets the same clear error as a one-part question.
+        parts = split_question(clean_query(question, kb.settings.max_query_chars), lambda part: _names_only(kb, part))
+        if len(parts) > 1:
+            return _answer_parts(kb, question, parts, history, mode)
     ev = evidence or gather(kb, question, history)
     ready = answerable(ev)
     if ready is None:
@@ -68,6 +76,37 @@ def extractive_answer(kb: Library, question: str, history: list[dict], evidence:
     blocks = select(ready)
     text, citations = render(blocks)
     return Answer(question, text, citations, False, mode, ev.hits, ev.query)
+
+
+def _names_only(kb: Library, part: str) -> bool:
+    """The part names articles and asks nothing else ("What do the X guide and the Coursera post say?"): what
+    is left once the named articles are set aside has no lower-case content word (a capitalized leftover
+    is a publisher's or person's name)."""
+    vocab = vocabulary(kb)
+    refs = references_of(kb, part, vocab)
+    lower = " ".join(w for w in refs.rest.split() if not w[:1].isupper())
+    return bool(refs.scoped) and not content_terms(lower, vocab.lexicon)
+
+
+def _answer_parts(kb: Library, question: str, parts: list[Part], history: list[dict], mode: str) -> Answer:
+    """Each part answered on its own, in the question's order, sharing the answer's length; a part the
+    articles don't answer is said to be unanswered."""
+    evidence = [gather(kb, part.searched, history) for part in parts]
+    ready = [answerable(ev) for ev in evidence]
+    if not any(ready):
+        # No part stands alone (each may need the others' words): the question is judged as a whole.
+        return extractive_answer(kb, question, history, gather(kb, question, history), mode)
+    hits = tuple({h.chunk_id: h for ev in evidence for h in ev.hits}.values())
+    query = " | ".join(ev.query for ev in evidence)
+    blocks: list[Block] = []
+    for ev in ready:
+        if ev is not None:
+            blocks += [b for b in select(ev, share=1 / len(parts)) if b not in blocks]
+    text, citations = render(blocks)
+    unanswered = [part.asked.rstrip("?") for part, ev in zip(parts, ready, strict=True) if ev is None]
+    if unanswered:
+        text += "\n\n" + " ".join(f"The articles don't answer “{asked}”." for asked in unanswered)
+    return Answer(question, text, citations, False, mode, hits, query)
 
 
 CLOSEST = 3  # articles a refusal names
@@ -122,10 +161,11 @@ def _listed(titles: list[str]) -> str:
     return "".join(quoted) or "the articles"
 
 
-def select(ev: Evidence) -> list[Block]:
+def select(ev: Evidence, share: float = 1.0) -> list[Block]:
     """The passages of the answer: the best supported one (for a comparison, the best for each role),
     then equally relevant passages from other articles (so differing figures are all shown, each
-    attributed), then close runners-up that add something."""
+    attributed), then close runners-up that add something. `share`: the part of the answer's length it
+    may take (a question of two parts gives each half)."""
     # Only units meeting the question's constraints (role, figure, numbers, names) may be quoted.
     candidates = sorted(ev.verdict.eligible, key=lambda u: -u.score)
     roles = _distinct(ev.asked_roles)
@@ -158,25 +198,26 @@ def select(ev: Evidence) -> list[Block]:
             break
         if _adds_to(unit, blocks, first):
             blocks.append(_block(unit, ev))
-    return _within_limit(_reading_order(_fill(blocks, candidates, ev, first)))
+    return _within_limit(_reading_order(_fill(blocks, candidates, ev, first, share)), round(ANSWER_WORDS * share))
 
 
-def _within_limit(blocks: list[Block]) -> list[Block]:
-    """An answer a person reads in a chat: at most ANSWER_WORDS words, lead-ins included. Over it, list items
+def _within_limit(blocks: list[Block], limit: int = ANSWER_WORDS) -> list[Block]:
+    """An answer a person reads in a chat: at most `limit` words, lead-ins included. Over it, list items
     keep their first sentence (their label and first claim); then later parts go, except the rest of a list
-    split over two passages; then a list's weakest items, down to MIN_ITEMS."""
-    if _length(blocks) > ANSWER_WORDS:
+    split over two passages; then a list's weakest items, down to MIN_ITEMS (fewer for a shorter limit)."""
+    if _length(blocks) > limit:
         blocks = [replace(b, units=tuple(_first_sentence(u) for u in b.units)) if b.units[0].is_item else b
                   for b in blocks]
-    while _length(blocks) > ANSWER_WORDS:
+    while _length(blocks) > limit:
         later = [i for i in range(1, len(blocks)) if not _same_list(blocks[i - 1], blocks[i])]
         if not later:
             break
         del blocks[later[-1]]
-    while _length(blocks) > ANSWER_WORDS:
+    while _length(blocks) > limit:
         items = [(u.score, i, u) for i, b in enumerate(blocks) if b.units[0].is_item and len(b.units) > 1
                  for u in b.units]
-        if sum(len(b.units) for b in blocks if b.units[0].is_item) <= MIN_ITEMS or not items:
+        if sum(len(b.units) for b in blocks if b.units[0].is_item) <= max(1, MIN_ITEMS * limit // ANSWER_WORDS) \
+                or not items:
             break
         _, i, weakest = min(items, key=lambda t: t[0])
         blocks[i] = replace(blocks[i], units=tuple(u for u in blocks[i].units if u is not weakest))
@@ -208,20 +249,20 @@ def _adds_to(unit: Unit, blocks: list[Block], first: Unit) -> bool:
             and not _redundant(unit, blocks) and not (unit.is_item and not first.is_item))
 
 
-def _fill(blocks: list[Block], candidates: list[Unit], ev: Evidence, first: Unit) -> list[Block]:
+def _fill(blocks: list[Block], candidates: list[Unit], ev: Evidence, first: Unit, share: float = 1.0) -> list[Block]:
     """Add the next most relevant units of the articles already quoted, best first, while the answer is
     under WORD_BUDGET words, never past WORD_CAP. The sentence right after a quoted sentence comes first
     when it is relevant at all: it usually goes on with what that sentence began."""
     words = _words(b.units for b in blocks)
     pool = [u for u in candidates if u.score >= first.score - FILL_MARGIN]
-    while words < WORD_BUDGET and pool:
+    while words < WORD_BUDGET * share and pool:
         unit = max(pool, key=lambda u: u.score + CONTINUATION * _continues(u, blocks))
         pool.remove(unit)
         if not _adds_to(unit, blocks, first):
             continue
         block = _block(unit, ev)
         added = _words([block.units])
-        if words + added <= WORD_CAP:
+        if words + added <= WORD_CAP * share:
             blocks.append(block)
             words += added
     return blocks
@@ -344,7 +385,9 @@ def render(blocks: list[Block]) -> tuple[str, tuple[Citation, ...]]:
                 # The same list, split over two passages: its items go on, cited to their own passage.
                 parts[-1] += "\n" + "\n".join(u.text for u in block.units) + f" {marker}"
             else:
-                lines = [f"{prefix}{heading.rstrip().rstrip(':')}: {marker}"]
+                heading = heading.rstrip().rstrip(":")
+                # A lead-in that is a whole sentence keeps its own stop; a heading gets a colon.
+                lines = [f"{prefix}{heading}{'' if heading.endswith(('.', '!', '?')) else ':'} {marker}"]
                 lines += [u.text for u in block.units]
                 parts.append("\n".join(lines))
         else:

@@ -185,15 +185,25 @@ def _mentions(lexicon: Lexicon, text: str) -> tuple[Mention, ...]:
     return tuple(found)
 
 
-def fit(asked: Mention, context: Iterable[Mention]) -> float:
+GENERIC_FORM = 0.8  # the fit of a shorter name of the asked entity in an article that uses its other words
+
+
+def fit(asked: Mention, context: Iterable[Mention], article: frozenset[str] = frozenset(),
+        distinctive: frozenset[str] = frozenset()) -> float:
     """How well entities named in a passage match an asked one: 1 exact, less for a missing qualifier
-    ('lead' asked, plain given; a little for an extra one) or a partial name, 0 when none shares a word."""
+    ('lead' asked, plain given; a little for an extra one) or a partial name, 0 when none shares a word.
+    `article`: the stems of the passage's article; `distinctive`: stems few articles use. A shorter name
+    ("teacher" for "charter school teacher") in an article that uses the missing words, one of them
+    distinctive, is the asked entity named briefly ("data" alone, used everywhere, does not count)."""
     best = 0.0
     for mention in context:
         shared = asked.terms & mention.terms
         if not shared:
             continue
         recall = len(shared) / len(asked.terms)
+        missing_terms = asked.terms - mention.terms
+        if recall < 1 and mention.terms <= asked.terms and missing_terms <= article and missing_terms & distinctive:
+            recall = GENERIC_FORM
         extra = len(mention.terms - asked.terms) / max(len(mention.terms), 1)
         # A passage about plain "nurses" answers for "lead nurses" only in part; one about "lead nurses"
         # still speaks of nurses.

@@ -71,6 +71,9 @@ _HOW_MANY = re.compile(r"\bhow many ((?:[a-z]+ )?[a-z]+)", re.I)
 _QUANTITY = r"(?:\d[\d,.]*|several|few|dozens|hundreds|thousands|millions|two|three|four|five|six|seven|eight|nine|ten)"
 _DURATION = re.compile(r"(?:" + _QUANTITY + r"|one|an?)\s+(?:\w+\s+)?"
                        r"(?:years?|months?|weeks?|days?|hours?|minutes?|min)\b", re.I)
+# A quantity, maybe a range ("300-400", "two to three"), and the one or two words after it.
+_COUNT = re.compile(r"(?<!\w)" + _QUANTITY + r"(?:\s*(?:-|–|to)\s*" + _QUANTITY + r")?"
+                    r"\s+([\w-]+)(?:\s+([\w-]+))?", re.I)
 # "Which X is best / fastest?" asks for a ranking; only a unit that ranks something can answer it.
 _RANKING = re.compile(r"\bwhich\b[^?.]*\b(?:is|are)\s+(?:the\s+)?(?:best|top|\w{3,}est)\b", re.IGNORECASE)
 _RANKS = re.compile(r"\b(?:most|best|top|\w{3,}est|better|worse)\b", re.IGNORECASE)
@@ -190,7 +193,7 @@ def gather(kb: Library, question: str, history: list[dict]) -> Evidence:
     figure = bool(_FIGURE.search(query))
     ask = _Asked(query_vector, wanted, asked, {t: term_weight(alternatives[t], vocab) for t in wanted}, aspects,
                  set(alternatives[next(iter(aspects))]) if aspects else set(), {t for r in asked for t in r.terms},
-                 set(refs.scoped | refs.favoured | kept), lexicon, alternatives)
+                 set(refs.scoped | refs.favoured | kept), lexicon, alternatives, vocab)
     contrast = LATE_CONTRAST if kb.snapshot.manifest.get("sentence_vectors") == "late" else 0.0
     units: list[Unit] = []
     seen: set[tuple] = set()
@@ -239,6 +242,7 @@ class _Asked:
     named_sources: set[str]
     lexicon: Lexicon
     alternatives: dict[str, frozenset[str]]  # each wanted term → the corpus stems that count as it
+    vocab: Vocabulary
 
 
 def contrasted(vectors: np.ndarray, weight: float) -> np.ndarray:
@@ -280,7 +284,8 @@ def _score_units(ask: _Asked, hit: Hit, texts: list[str], vectors: np.ndarray, s
         else:
             mentioned = list(lexicon.mentions(text)) or context or list(lexicon.mentions(previous_prose))
             previous_prose = text
-        fit = _entity_fit(ask.roles, mentioned, title_roles)
+        fit = _entity_fit(ask.roles, mentioned, title_roles, ask.vocab.article_terms.get(hit.source, frozenset()),
+                          ask.vocab.distinctive)
         coverage = coverage_of(ask.weights, own, nearby, ask.alternatives)
         aspect = coverage_of(ask.aspects, own, nearby, ask.alternatives)
         # Informative units say something beyond the question's own words and the roles they name.
@@ -371,7 +376,7 @@ def judge(query: str, wanted: list[str], aspects: dict[str, float], units: list[
                   "figure" if money and not _MONEY.search(unit.text) else
                   "figure" if kind and _other_kind(kind, unit) else
                   "ranking" if ranking and not _RANKS.search(unit.text) else
-                  "figure" if not _answers_quantity(query, unit.text) else
+                  "figure" if not _answers_quantity(query, unit.text, alternatives) else
                   "numbers" if any(n not in unit.text.replace(",", "") for n in required_numbers) else
                   "names" if any(name.lower() not in unit.text.lower() for name in names) else
                   "names" if name_asked and not any(w.lower() not in asked_words for w in _PROPER.findall(unit.text))
@@ -403,13 +408,19 @@ def _other_kind(kind: str, unit: Unit) -> bool:
     return money_kind(context) != kind
 
 
-def _answers_quantity(query: str, text: str) -> bool:
-    """'How many <things>' needs a quantity of those things in the unit; 'how long' a span of time."""
+def _answers_quantity(query: str, text: str, alternatives: dict[str, frozenset[str]] | None = None) -> bool:
+    """'How many <things>' needs a quantity (or a range, "300-400") of those things in the unit, the things
+    maybe in related words ("questions" for "problems", from `alternatives`); 'how long' a span of time."""
     many = _HOW_MANY.search(query)
     if many:
         # "nine class hours" answers "how many class periods"; "seven of those" counts what was named.
-        words = "|".join(re.escape(w.rstrip("s")) for w in many.group(1).lower().split() if w not in STOPWORDS)
-        return bool(re.search(_QUANTITY + r"\s+(?:[\w-]+\s+)?(?:" + (words or "\\w+") + r"|of\b)", text, re.I))
+        counted = {a for w in many.group(1).lower().split() if w not in STOPWORDS for t in tokenize(w)
+                   for a in (alternatives or {}).get(t, frozenset()) | {t}}
+        for count in _COUNT.finditer(text):
+            following = [w for w in count.groups() if w]
+            if any(w.lower() == "of" or set(tokenize(w)) & counted for w in following) or not counted:
+                return True
+        return False
     if re.search(r"\bhow long\b|\bhow much time\b", query, re.I):
         return bool(_DURATION.search(text))
     return True
@@ -424,10 +435,11 @@ def _lead_in(texts: list[str], i: int) -> str:
     return texts[j - 1] if j > 0 else ""
 
 
-def _entity_fit(asked: list[Mention], mentioned: list[Mention], title_roles: list[Mention]) -> float:
+def _entity_fit(asked: list[Mention], mentioned: list[Mention], title_roles: list[Mention],
+                article: frozenset[str] = frozenset(), distinctive: frozenset[str] = frozenset()) -> float:
     if not asked:
         return 1.0
     if not mentioned:
         # The unit names no entity; its article's title says which entities the article is about.
-        return 0.4 + 0.6 * max(0.0, max(fit(role, title_roles) for role in asked))
-    return max(0.0, max(fit(role, mentioned) for role in asked))
+        return 0.4 + 0.6 * max(0.0, max(fit(role, title_roles, article, distinctive) for role in asked))
+    return max(0.0, max(fit(role, mentioned, article, distinctive) for role in asked))

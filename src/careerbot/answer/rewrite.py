@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from ..retrieve.lexical import STOPWORDS, tokenize
@@ -117,6 +117,8 @@ class Vocabulary:
     deletes: dict
     english: frozenset  # known words that are never "corrected" (the embedder's whole-word pieces)
     lexicon: Lexicon = field(default_factory=Lexicon)  # empty: no entities known
+    article_terms: dict = field(default_factory=dict)  # source → the stems its article uses
+    distinctive: frozenset = frozenset()  # stems at most half of the articles use
 
     @classmethod
     def of(cls, snapshot, english: frozenset = frozenset()) -> Vocabulary:
@@ -126,10 +128,10 @@ class Vocabulary:
             if key not in _CACHE:
                 _CACHE.clear()  # one index version at a time is the common case; keep memory flat
                 chunks = [r.chunk for r in snapshot.records]
-                _CACHE[key] = cls.build([f"{c.title}\n{c.section_name}\n{c.text}" for c in chunks], english,
-                                        Lexicon.build({c.title for c in chunks},
-                                                      {h for c in chunks for h in c.section},
-                                                      [c.text for c in chunks]))
+                built = cls.build([f"{c.title}\n{c.section_name}\n{c.text}" for c in chunks], english,
+                                  Lexicon.build({c.title for c in chunks}, {h for c in chunks for h in c.section},
+                                                [c.text for c in chunks]))
+                _CACHE[key] = built.with_articles(chunks)
             return _CACHE[key]
 
     @classmethod
@@ -147,6 +149,16 @@ class Vocabulary:
                 for variant in _deletes(word, 2 if len(word) >= 8 else 1):
                     deletes.setdefault(variant, set()).add(word)
         return cls(words, df, len(texts), deletes, frozenset(english), lexicon)
+
+    def with_articles(self, chunks) -> Vocabulary:
+        """This vocabulary with each article's stems, and the stems that set articles apart: those at most
+        half of the articles use ("data" in every article says nothing of any one)."""
+        used: dict[str, set[str]] = {}
+        for c in chunks:
+            used.setdefault(c.source, set()).update(self.lexicon.terms(f"{c.title}\n{c.section_name}\n{c.text}"))
+        spread = Counter(t for stems in used.values() for t in stems)
+        return replace(self, article_terms={source: frozenset(stems) for source, stems in used.items()},
+                       distinctive=frozenset(t for t, n in spread.items() if n <= len(used) / 2))
 
     def known(self, term: str) -> bool:
         return self.df.get(term, 0) > 0
