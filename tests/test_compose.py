@@ -190,3 +190,11 @@ def test_how_many_is_answered_by_a_count_or_range_of_the_things_in_related_words
     assert _answers_quantity(question, "After 300-400 questions, I got the hang of it.", related)
     assert _answers_quantity(question, "I did two to three problems a day.")
     assert not _answers_quantity(question, "I practised for 2 hours a day.", related)
+
+
+def test_a_score_or_a_rate_is_a_figure_to_ask_for():
+    from careerbot.answer.evidence import _FIGURE
+
+    assert _FIGURE.search("What GRE score do nursing programs require?")
+    assert _FIGURE.search("what pass rate does the licensing exam have?")
+    assert not _FIGURE.search("How are nursing applicants scored and ranked?")

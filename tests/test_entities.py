@@ -117,3 +117,9 @@ def test_the_words_that_set_articles_apart_are_derived_from_the_corpus():
     vocab = Vocabulary.build([c.text for c in chunks], lexicon=TEACHING).with_articles(chunks)
     assert "charter" in vocab.distinctive and "school" not in vocab.distinctive
     assert "charter" in vocab.article_terms["a.md"] and "charter" not in vocab.article_terms["b.md"]
+
+
+def test_an_acronym_inside_an_ampersand_abbreviation_names_no_entity():
+    assert [m.text for m in NURSING.mentions("Ask an RN about the ward.")] == ["RN"]
+    assert NURSING.mentions("Classic RN&A questions") == ()  # "RN&A" is its own abbreviation, like "R&D"
+    assert NURSING.mentions("Q&RN") == ()

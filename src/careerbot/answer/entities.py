@@ -140,10 +140,16 @@ def _terms(lexicon: Lexicon, text: str) -> tuple[str, ...]:
     return _fold(stems, lexicon._stem_aliases)
 
 
+def _in_ampersand(text: str, match: re.Match) -> bool:
+    return text[match.end():match.end() + 1] == "&" or text[max(0, match.start() - 1):match.start()] == "&"
+
+
 @lru_cache(maxsize=16384)
 def _mentions(lexicon: Lexicon, text: str) -> tuple[Mention, ...]:
     nested = _nested(lexicon.aliases)
-    words = [(m.start(), m.end(), k) for m in _WORD.finditer(text)
+    # A word joined to another by "&" ("DS&A", "R&D", "Q&A") is part of that abbreviation, never an entity
+    # of its own ("DS" in "Classic DS&A" is data structures): it ends an entity like a stopword.
+    words = [(m.start(), m.end(), "" if _in_ampersand(text, m) else k) for m in _WORD.finditer(text)
              for k in nested.get(entity_key(m.group(0)), (entity_key(m.group(0)),))]
     aliases = {e: a for e, a in lexicon.aliases if a not in nested}
     longest = max((len(k) for k in aliases), default=1)

@@ -51,7 +51,9 @@ _MONEY_FAMILY = {stem: family for family in (frozenset(tokenize(" ".join(w))) fo
 # was tried: four articles give too few sentences per word, and "employ" came out a figure word.)
 _MONEY_WORDS = r"\b(?:" + "|".join(EARNED_WORDS + SPENT_WORDS) + r")\b"
 _MONEY_WORD = re.compile(_MONEY_WORDS, re.I)
+# A score, a grade point average or a rate is a number too ("what GRE score do programs require?").
 _FIGURE = re.compile(r"\bpercent|\bpercentage\b|%|\bhow much (?:money|do|does|did|will|would|can|could|is)\b|"
+                     r"\bwhat (?:\w+ )?(?:scores?|gpa|rates?)\b|"
                      + _MONEY_WORDS, re.I)
 # A question about money wants an amount of money, not any number ("the top 1% earn more" is no salary).
 _MONEY_ASKED = re.compile(_MONEY_WORDS + r"|\bmoney\b|\bhow much (?:do|does|did|will|would|can|could)\b[^?]*"
