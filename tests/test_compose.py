@@ -140,6 +140,8 @@ def test_chat_shorthand_is_spelled_out_unless_the_articles_use_it():
     assert spell("avg pay w/o a degree, 2 yrs exp?", set()) == "average pay without a degree, 2 years experience?"
     assert spell("the info desk", {"info"}) == "the info desk"
     assert spell("avgas and bcrypt", set()) == "avgas and bcrypt"  # whole words only
+    # A single letter alone in a question is shorthand, even where the articles write "x and y".
+    assert spell("y did u quit, short version pls", {"y", "u"}) == "why did you quit, short version please"
 
 
 def test_a_question_naming_two_articles_hears_from_both():
@@ -198,3 +200,14 @@ def test_a_score_or_a_rate_is_a_figure_to_ask_for():
     assert _FIGURE.search("What GRE score do nursing programs require?")
     assert _FIGURE.search("what pass rate does the licensing exam have?")
     assert not _FIGURE.search("How are nursing applicants scored and ranked?")
+
+
+def test_a_figure_is_asked_for_outside_what_the_asker_tells_of_themselves():
+    from careerbot.answer.evidence import asks_figure
+
+    assert asks_figure("how much do electricians earn?")
+    assert asks_figure("salary of a lead ML engineer, in the US?")
+    assert asks_figure("My salary is 50k, what would I earn as a nurse practitioner?")
+    assert asks_figure("I want to know the salary of a nurse")  # it tells nothing else, so it asks this
+    assert not asks_figure("my employer might pay for my masters, anything I should watch out for?")
+    assert not asks_figure("I earn 50k as a teacher. How do I switch to data analysis?")

@@ -55,9 +55,20 @@ _MONEY_WORD = re.compile(_MONEY_WORDS, re.I)
 _FIGURE = re.compile(r"\bpercent|\bpercentage\b|%|\bhow much (?:money|do|does|did|will|would|can|could|is)\b|"
                      r"\bwhat (?:\w+ )?(?:scores?|gpa|rates?)\b|"
                      + _MONEY_WORDS, re.I)
+# A clause that opens with the asker ("I", "my", "we") tells about them; it asks only if it ends in "?".
+_TELLS = re.compile(r"(?:i|i['’](?:m|ve|d|ll)|my|me|we|we['’](?:re|ve)|our)\b", re.I)
 # A question about money wants an amount of money, not any number ("the top 1% earn more" is no salary).
 _MONEY_ASKED = re.compile(_MONEY_WORDS + r"|\bmoney\b|\bhow much (?:do|does|did|will|would|can|could)\b[^?]*"
                           r"\b(?:make|makes|making|take home)\b", re.I)
+
+
+def asks_figure(query: str) -> bool:
+    """The question asks for a number: a figure word outside what the asker tells of themselves ("my
+    employer might pay for my masters, anything to watch out for?" asks for no amount).
+    Usage: asks_figure("how much do electricians earn?")  # True"""
+    clauses = [c for c in re.split(r"(?<=[,;:.!])\s+", query.strip()) if c]
+    asked = [c for c in clauses if c.rstrip().endswith("?") or not _TELLS.match(c)] or clauses
+    return any(_FIGURE.search(c) for c in asked)
 
 
 def money_kind(text: str) -> str:
@@ -157,6 +168,7 @@ def gather(kb: Library, question: str, history: list[dict]) -> Evidence:
     # A question naming an article ("In 'Why I Left Nursing', how many …") is answered from it, and asks
     # what is left once the naming words are set aside.
     refs = references_of(kb, query, vocab)
+    named_query = query
     if refs.scoped and content_terms(refs.rest, lexicon):
         query = refs.rest
     embedder = Remembering(kb.embedder())  # retrieval and unit scoring share one query embedding
@@ -183,7 +195,7 @@ def gather(kb: Library, question: str, history: list[dict]) -> Evidence:
                              each=bool(refs.scoped))
     else:
         hits = recall(kb, embedder, expand(query, lexicon), asked, vocab)  # validates the query like kb.search
-    query_vector = embedder.encode([searched])[0]
+    query_vector = embedder.encode([named_query if refs.scoped and not kept else searched])[0]
     wanted = [t for t in content_terms(query, lexicon) if t not in refs.consumed]
     found = related.alternatives_of(query)
     entity_terms = {t for m in asked for t in m.terms | m.qualifiers}
@@ -192,7 +204,7 @@ def gather(kb: Library, question: str, history: list[dict]) -> Evidence:
     alternatives = {t: frozenset({t}) if t in entity_terms else found.get(t, frozenset()) | _MONEY_FAMILY.get(t, set())
                     | {t} for t in wanted}
     aspects = aspect_weights(wanted, asked, vocab, alternatives)
-    figure = bool(_FIGURE.search(query))
+    figure = asks_figure(query)
     ask = _Asked(query_vector, wanted, asked, {t: term_weight(alternatives[t], vocab) for t in wanted}, aspects,
                  set(alternatives[next(iter(aspects))]) if aspects else set(), {t for r in asked for t in r.terms},
                  set(refs.scoped | refs.favoured | kept), lexicon, alternatives, vocab)

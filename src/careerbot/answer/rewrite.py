@@ -206,14 +206,18 @@ SHORTHAND = {"avg": "average", "approx": "approximately", "yr": "year", "yrs": "
              "mo": "month", "mos": "months", "wk": "week", "wks": "weeks", "mins": "minutes", "info": "information",
              "reqs": "requirements", "exp": "experience", "govt": "government", "mgmt": "management",
              "dept": "department", "uni": "university", "ppl": "people", "w/o": "without", "w/": "with",
-             "b/c": "because", "bc": "because", "thru": "through", "b4": "before", "2day": "today"}
+             "b/c": "because", "bc": "because", "thru": "through", "b4": "before", "2day": "today",
+             "y": "why", "wen": "when", "wut": "what", "u": "you", "ur": "your", "abt": "about", "pls": "please",
+             "plz": "please", "thx": "thanks"}
 _SHORTHAND = re.compile(r"(?<![\w/])(" + "|".join(re.escape(k) for k in sorted(SHORTHAND, key=len, reverse=True))
                         + r")(?![\w/])", re.I)
 
 
 def spell_out(text: str, corpus_words) -> str:
     """Chat shorthand spelled out, except forms the articles use. Usage: spell_out("avg pay?", set())"""
-    return _SHORTHAND.sub(lambda m: m.group(0) if m.group(0).lower() in corpus_words
+    # A single letter ("u", "y") is spelled out even where the articles have it ("x and y"): alone in a
+    # question it is chat shorthand.
+    return _SHORTHAND.sub(lambda m: m.group(0) if len(m.group(0)) > 1 and m.group(0).lower() in corpus_words
                           else SHORTHAND[m.group(0).lower()], text)
 
 
