@@ -123,3 +123,13 @@ def test_an_acronym_inside_an_ampersand_abbreviation_names_no_entity():
     assert [m.text for m in NURSING.mentions("Ask an RN about the ward.")] == ["RN"]
     assert NURSING.mentions("Classic RN&A questions") == ()  # "RN&A" is its own abbreviation, like "R&D"
     assert NURSING.mentions("Q&RN") == ()
+
+
+def test_a_plain_word_for_any_occupation_names_no_entity():
+    # "career" ends in an agent-noun suffix, is in a title and is used "as a second career", yet names no
+    # particular occupation: "a data career" asks about no entity.
+    lexicon = Lexicon.build(titles=["Teaching as a Second Career", "Choosing a Career in Data"], headings=[],
+                            bodies=["Many people take up teaching as a second career.", "Careers in data grow.",
+                                    "She chose teaching as a second career after a career in sales."])
+    assert "career" not in lexicon.heads
+    assert names(lexicon, "Do I need a degree for a data career?") == []

@@ -54,3 +54,10 @@ def test_a_question_of_two_parts_is_answered_from_the_article_each_part_asks_abo
     assert "137,690" in answer.text and "blackout curtains" in answer.text.lower(), answer.text
     assert {c.hit.source for c in answer.citations} == {"nurse_salary_guide.md", "nurse_night_shift_guide.md"}
     assert len(answer.text.split()) <= 160  # the two parts share one answer's length
+
+
+def test_opening_words_that_name_articles_and_their_author_ask_nothing_of_their_own(pages_kb):
+    from careerbot.answer.compose import _names_only
+
+    assert _names_only(pages_kb, "From the night shift nursing guide and the nurse salary guide (same author)")
+    assert not _names_only(pages_kb, "From the night shift nursing guide, on sleep")

@@ -49,3 +49,11 @@ def test_choices_offered_at_the_end_reach_every_part():
 def test_too_many_clauses_read_as_one_question():
     question = ", and ".join(["what is the pay"] * (MAX_PARTS + 1)) + "?"
     assert asked(question) == [question]
+
+
+def test_opening_context_reaches_every_part_whatever_word_starts_the_first():
+    names = lambda part: part.startswith("From the")  # noqa: E731
+    parts = split_question("From the nursing guide: after how many shifts did it click, and what does she "
+                           "suggest for sleep?", names)
+    assert [p.searched for p in parts] == ["From the nursing guide: after how many shifts did it click",
+                                           "From the nursing guide: what does she suggest for sleep?"]

@@ -71,3 +71,9 @@ def test_ordinary_questions_name_no_article():
         ref = find(question)
         assert not ref.scoped and not ref.favoured, question
         assert ref.rest == question
+
+
+def test_a_roadmap_or_a_handbook_is_a_piece_of_writing_too():
+    ref = find("What does the new nurses night-shift roadmap say about sleep?")
+    assert ref.scoped == {"nights.md"}
+    assert "sleep" in ref.rest and "roadmap" not in ref.rest

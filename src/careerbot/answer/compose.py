@@ -85,7 +85,8 @@ def _names_only(kb: Library, part: str) -> bool:
     vocab = vocabulary(kb)
     refs = references_of(kb, part, vocab)
     lower = " ".join(w for w in refs.rest.split() if not w[:1].isupper())
-    return bool(refs.scoped) and not content_terms(lower, vocab.lexicon)
+    # "(same author)": the writer of a named article is part of naming it (References.consumed).
+    return bool(refs.scoped) and not set(content_terms(lower, vocab.lexicon)) - refs.consumed
 
 
 def _answer_parts(kb: Library, question: str, parts: list[Part], history: list[dict], mode: str) -> Answer:

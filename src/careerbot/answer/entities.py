@@ -30,10 +30,12 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z0-9’'+#.-]*[A-Za-z0-9+#]|[A-Za-z]")
 _SPLIT = re.compile(r"[:;,.!?()\[\]{}|/\"“”‘’–—]+|\s-\s|\b(?:vs|versus|or|and|&)\b\.?", re.I)
 _ACRONYM = re.compile(r"[A-Z]{2,5}")
 _ACRONYM_DEFINED = re.compile(r"\b((?:[A-Za-z][\w-]*\s+){1,4}?)\(([A-Z]{2,5})s?\)")
-# Words that start a question or a request, never an entity ("How to Become a …", "Why I Quit …").
+# Words that start a question or a request, never an entity ("How to Become a …", "Why I Quit …"), and the
+# plain words for any occupation ("a second career", "a data job"): they name no particular one.
 _NOT_ENTITY = frozenset("""how why what when where which who whose guide become becoming tip way step thing reason
 choose choosing quit quitting get getting start starting make making new best top differ difference between
-compare comparison v vs versus""".split())
+compare comparison v vs versus
+career job role position occupation profession""".split())
 MIN_USES = 2  # a head or modifier is seen at least this often, so one odd sentence makes no entity
 
 

@@ -21,7 +21,7 @@ _ASKS = (r"(?:what|which|why|how|when|where|who|whom|whose|is|are|was|were|do|do
          r"will|would|has|have)\b")
 # The break keeps its "?" with the part before it; "and" after "?" joins nothing and is dropped.
 _BREAK = re.compile(r"(?:\s*[,;]\s+and\s+|\s*;\s+|(?<=\?)\s+(?:and\s+)?)(?=" + _ASKS + ")", re.I)
-_PREAMBLE = re.compile(r"^([^?:]{3,200}):\s+(?=" + _ASKS + ")", re.I)
+_PREAMBLE = re.compile(r"^([^?:]{3,200}):\s+(?=\w)")
 _OPTIONS = re.compile(r":\s+([^:?]{3,120})\?\s*$")  # "…, and which needs Y: A or B?" — the choices
 MAX_PARTS = 3  # more clauses than this are read as one question
 

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 # Plain English for a piece of writing: what precedes "about …" or follows a description of it.
-_WRITING = r"(?:article|post|blog(?:\s+post)?|guide|piece|essay|write-?up|interview|story)s?"
+_WRITING = (r"(?:article|post|blog(?:\s+post)?|guide|piece|essay|write-?up|interview|story|roadmap|handbook|"
+            r"tutorial|primer|overview)s?")
 _QUOTED = re.compile(r"(?<!\w)[\"“‘']([^\"“”‘’']{4,120}?)[\"”’'](?!\w)")
 # "the <description> guide", "this post", "her interview"; the description is up to seven words.
 _DESCRIBED = re.compile(r"\b(?:the|this|that|these|those|his|her|their|your)\s+((?:[\w’'+#-]+\s+){0,7}?)"
@@ -164,4 +165,5 @@ def _writing_before(question: str, start: int) -> int:
 
 
 def _writing_terms(terms: Callable[[str], list[str]]) -> set[str]:
-    return set(terms("article post blog guide piece essay writeup interview story"))
+    return set(terms("article post blog guide piece essay writeup interview story roadmap handbook tutorial primer "
+                     "overview"))
