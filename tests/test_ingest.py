@@ -175,6 +175,20 @@ def test_link_lists_and_cross_links_go_but_real_lists_stay():
     assert kept == [PROSE, "Charting\nMedication", PROSE.replace("Nurses", "Paramedics")]
 
 
+def test_a_link_line_typed_next_to_prose_goes_but_the_prose_and_wrapped_lines_stay():
+    from careerbot.ingest.markdown import markdown_blocks
+
+    text = ("Nurses earn a night premium in most hospitals.\n"
+            "Learn more: [How to become a midwife](https://example.org/midwife)\n"
+            "The premium grows with the years worked on the same unit.\n\n"
+            "A paragraph hard-wrapped at eighty columns, with [one link](https://example.org) inside it,\n"
+            "stays one paragraph.")
+    kept = [b.plain for b in drop_furniture(markdown_blocks(text))]
+    assert kept == ["Nurses earn a night premium in most hospitals.",
+                    "The premium grows with the years worked on the same unit.",
+                    "A paragraph hard-wrapped at eighty columns, with one link inside it, stays one paragraph."]
+
+
 def test_promotion_boxes_go_but_quotations_and_advice_boxes_stay():
     """A callout whose links all lead to the page's own site (front matter url) is the publisher's offer, and
     so is a paragraph linking only to what it offers; a quotation, an advice box linking elsewhere and a body

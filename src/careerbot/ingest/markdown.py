@@ -8,9 +8,11 @@ from __future__ import annotations
 import logging
 import re
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import NamedTuple
 
 from .blocks import HEADING, IMAGE, LIST, PARA, Block
+from .furniture import LINK_SHARE
 from .htmlfrag import html_fragment_text
 
 log = logging.getLogger("careerbot")
@@ -125,8 +127,8 @@ def markdown_blocks(body: str) -> list[Block]:
         elif tok.type == "paragraph_open":
             inline = _inline(tokens[i + 1])
             if inline.text:
-                blocks.append(Block(PARA, inline.text, link_chars=inline.link_chars, links=inline.links,
-                                    quote=quoted))
+                blocks += [Block(PARA, part.text, link_chars=part.link_chars, links=part.links, quote=quoted)
+                           for part in _link_lines_apart(tokens[i + 1])]
             elif inline.images:
                 blocks.append(Block(IMAGE))
             i += 3
@@ -173,6 +175,7 @@ class _Inline(NamedTuple):
     link_chars: int  # characters of the text inside links
     images: int
     links: tuple[str, ...]  # link addresses
+    link_alone: bool = False  # a line of a paragraph set apart for being mostly a link
 
 
 def _inline(token) -> _Inline:
@@ -207,6 +210,34 @@ def _inline(token) -> _Inline:
     return _Inline(clean_text("".join(parts)), link_chars, images, tuple(hrefs))
 
 
+def _link_lines_apart(token) -> list[_Inline]:
+    """A paragraph, with each of its lines that is mostly a link set apart ("Learn more: [other article]"
+    written on the line before a sentence): the furniture rules judge such a line on its own, not diluted by
+    the prose it was typed next to. A paragraph without such a line stays whole."""
+    lines: list[list] = [[]]
+    depth = 0
+    for child in token.children or ():
+        depth += (child.type == "link_open") - (child.type == "link_close")
+        if child.type in ("softbreak", "hardbreak") and depth <= 0:
+            lines.append([])
+        else:
+            lines[-1].append(child)
+    parsed = [_inline(SimpleNamespace(children=line)) for line in lines]
+    parsed = [line for line in parsed if line.text]
+    linky = [line.link_chars >= LINK_SHARE * max(1, len(line.text)) for line in parsed]
+    if len(parsed) < 2 or not any(linky):
+        return [_inline(token)]
+    parts: list[_Inline] = []
+    for line, apart in zip(parsed, linky, strict=True):
+        if parts and not apart and not parts[-1].link_alone:
+            last = parts[-1]
+            parts[-1] = _Inline(f"{last.text} {line.text}", last.link_chars + line.link_chars,
+                                last.images + line.images, last.links + line.links)
+        else:
+            parts.append(line._replace(link_alone=apart))
+    return parts
+
+
 def clean_text(text: str) -> str:
     """Text with template syntax removed and whitespace collapsed."""
     if "{" in text:  # every template form opens with a brace
@@ -224,7 +255,7 @@ def _list_items(tokens) -> tuple[list[str], list[int], tuple[str, ...]]:
     hrefs: list[str] = []
     for j, tok in enumerate(tokens):
         if tok.type == "inline" and j > 0 and tokens[j - 1].type in ("paragraph_open",):
-            text, link_chars, _, item_hrefs = _inline(tok)
+            text, link_chars, _, item_hrefs, _ = _inline(tok)
             if not text:
                 continue
             hrefs.extend(item_hrefs)
