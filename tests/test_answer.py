@@ -87,11 +87,11 @@ def test_aggregate_rates(answers, artifacts_dir):
     wrong = {r["id"]: correct(r, answers[r["id"]])[1] for r in QUESTIONS if not correct(r, answers[r["id"]])[0]}
     (artifacts_dir / "answer_rates.json").write_text(json.dumps({**rates, "wrong": wrong}, indent=2))
     print("answer rates:", rates, "wrong:", wrong)
-    # Floors at today's level (facts 83%, false refusals 8%, abstentions 100%), since the answer stage lost
-    # the word lists fitted to these articles; the targets (95%, 3%, 90%) are in docs/answers.md.
-    assert rates["facts_and_source"] >= 0.80
-    assert rates["abstained_when_due"] >= 0.9
-    assert rates["false_abstention"] <= 0.11
+    # Floors a few answers under today's level (facts and a right source 91.1%, false refusals 4.0%,
+    # abstentions 100%; 2026-12-03); the targets (95%, 3%, 90%) are in docs/answers.md.
+    assert rates["facts_and_source"] >= 0.88
+    assert rates["abstained_when_due"] >= 0.95
+    assert rates["false_abstention"] <= 0.06
     assert rates["markers_valid"] == 1.0
 
 

@@ -211,3 +211,23 @@ def test_a_figure_is_asked_for_outside_what_the_asker_tells_of_themselves():
     assert asks_figure("I want to know the salary of a nurse")  # it tells nothing else, so it asks this
     assert not asks_figure("my employer might pay for my masters, anything I should watch out for?")
     assert not asks_figure("I earn 50k as a teacher. How do I switch to data analysis?")
+
+
+def test_a_comparison_side_no_sentence_covers_is_described_by_the_section_named_for_it():
+    from dataclasses import replace
+
+    from careerbot.answer.entities import Mention
+
+    nurse = Mention("registered nurse", frozenset({"nurs"}), frozenset({"regist"}))
+    medic = Mention("paramedic", frozenset({"paramed"}))
+    roles = Hit("roles.md#1", "", 1.0, "Nurse or paramedic?", ("Roles",), "roles.md", None, 1)
+    medics = Hit("roles.md#3", "", 0.8, "Nurse or paramedic?", ("Roles", "Paramedics"), "roles.md", None, 3)
+    asked = unit("Registered nurses are accountable for the care plan.", roles, 2.0, 0)
+    intro = unit("I once worked beside a paramedic on a busy ward.", roles, 1.9, 1)
+    section = unit("Paramedics are responsible for care on the way to hospital.", medics, 2.0 - 2 * FILL_MARGIN, 0)
+    asked, intro, section = (replace(asked, mentioned=(nurse,)), replace(intro, mentioned=(medic,), aspect=0.2),
+                             replace(section, mentioned=(medic,), aspect=0.2))
+    ev = replace(evidence(asked, intro, section), query="What is each accountable for: registered nurse versus "
+                 "paramedic?", asked_roles=(nurse, medic))
+    chosen = texts(select(ev))
+    assert asked.text in chosen and section.text in chosen  # a passing mention is no description of the side

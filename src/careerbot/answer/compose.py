@@ -289,8 +289,10 @@ def _per_role(candidates: list[Unit], roles: list, ev: Evidence) -> list[Block]:
             continue
         about = [u for u in candidates if _role_score(u, role) >= 0.8 and not _inside(u, blocks)]
         alone = [u for u in about if not any(_role_score(u, o) >= 0.8 for o in roles if o is not role)]
+        # Failing a unit that covers the question, the section named for the role describes it.
+        headed = [u for u in alone if u.hit.section and set(terms(u.hit.section[-1])) == set(terms(role.text))]
         good = ([u for u in alone if u.aspect >= 0.5]
-                or [u for u in about if u.aspect >= 0.5 and re.search(r"\d", u.text)] or alone or about)
+                or [u for u in about if u.aspect >= 0.5 and re.search(r"\d", u.text)] or headed or alone or about)
         if not good:
             continue
         pick = good[0]

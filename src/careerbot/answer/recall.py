@@ -83,14 +83,42 @@ def _per_role_hits(kb: Library, embedder, query: str, asked: list[Mention], have
     role_terms = {t for r in asked for t in r.terms | r.qualifiers}
     wanted = set(content_terms(query, vocab.lexicon))
     asking = [w for w in re.findall(r"[\w’'+#-]+", query) if set(terms(w)) - role_terms and set(terms(w)) <= wanted]
-    extra = []
+    extra: list[Hit] = []
     for role in distinct[:3]:
         sub = f"{role.text} {' '.join(asking)}".strip()
-        for hit in search(kb.snapshot, embedder, sub, kb.settings, k=4):
+        found = search(kb.snapshot, embedder, sub, kb.settings, k=4)
+        for hit in found:
             if hit.chunk_id not in have:
                 have.add(hit.chunk_id)
                 extra.append(hit)
+        extra += _headed_by(kb, role, {h.source for h in found}, have, embedder.encode([sub])[0],
+                            min((h.score for h in found), default=0.0), vocab)
     return extra
+
+
+HEADED_CHUNKS = 2  # chunks of a section headed by a compared role that join its passages
+
+
+def _headed_by(kb: Library, role: Mention, sources: set[str], have: set[str], vector: np.ndarray, score: float,
+               vocab: Vocabulary) -> list[Hit]:
+    """The chunks of a section whose heading is the role itself ("## Product Designers"), in the articles
+    retrieved for it, closest to the question first: a section named for one side describes that side, in
+    words the question may not share ("responsible for" where it asks "accountable for")."""
+    snapshot, found = kb.snapshot, []
+    for j, record in enumerate(snapshot.records):
+        chunk = record.chunk
+        if chunk.source not in sources or chunk.chunk_id in have or not chunk.section:
+            continue
+        named = vocab.lexicon.mentions(chunk.section[-1])
+        if len(named) == 1 and named[0].terms == role.terms and named[0].qualifiers == role.qualifiers:
+            found.append((float(snapshot.faiss_index.reconstruct(j) @ vector), chunk))
+    found.sort(key=lambda pair: -pair[0])
+    out = []
+    for similarity, chunk in found[:HEADED_CHUNKS]:
+        have.add(chunk.chunk_id)
+        out.append(Hit(chunk.chunk_id, chunk.text, score * 0.9, chunk.title, chunk.section, chunk.source,
+                       chunk.date, chunk.position, 0, similarity))
+    return out
 
 
 def with_neighbours(kb: Library, hits: list[Hit], query_vector: np.ndarray) -> list[Hit]:
