@@ -142,6 +142,7 @@ def test_chat_shorthand_is_spelled_out_unless_the_articles_use_it():
     assert spell("avgas and bcrypt", set()) == "avgas and bcrypt"  # whole words only
     # A single letter alone in a question is shorthand, even where the articles write "x and y".
     assert spell("y did u quit, short version pls", {"y", "u"}) == "why did you quit, short version please"
+    assert spell("what certs help a mgr?", set()) == "what certifications help a manager?"
 
 
 def test_a_question_naming_two_articles_hears_from_both():
@@ -231,3 +232,13 @@ def test_a_comparison_side_no_sentence_covers_is_described_by_the_section_named_
                  "paramedic?", asked_roles=(nurse, medic))
     chosen = texts(select(ev))
     assert asked.text in chosen and section.text in chosen  # a passing mention is no description of the side
+
+
+def test_words_about_the_articles_themselves_are_not_asked_of_the_answer():
+    from careerbot.answer.entities import Lexicon
+    from careerbot.answer.evidence import asked_terms
+
+    assert asked_terms("What growth figures do the articles cite from the BLS?", Lexicon()) == \
+        asked_terms("What growth figures from the BLS?", Lexicon())
+    assert "say" not in asked_terms("What does the author say about night shifts?", Lexicon())
+    assert "blog" in asked_terms("Does writing a blog help you get hired?", Lexicon())  # a topic, not a source

@@ -71,6 +71,20 @@ def asks_figure(query: str) -> bool:
     return any(_FIGURE.search(c) for c in asked)
 
 
+# Words about the articles themselves ("what do the articles cite / say / mention?"): what a question asks
+# of its sources, never what an answering sentence must contain.
+# ("blog" and "post" stay: "writing a blog" and "job posts" are topics.)
+_ABOUT_WRITING = frozenset(tokenize("article articles cite cites cited mention mentions mentioned say says said "
+                                    "according"))
+
+
+def asked_terms(query: str, lexicon: Lexicon, consumed: frozenset[str] = frozenset()) -> list[str]:
+    """The terms an answer should cover: the question's content terms less the words about the articles
+    themselves and those that named an article (`consumed`).
+    Usage: asked_terms("what growth do the articles cite?", lexicon)  # ['growth']"""
+    return [t for t in content_terms(query, lexicon) if t not in consumed and t not in _ABOUT_WRITING]
+
+
 def money_kind(text: str) -> str:
     """'earned', 'spent', or '' when the text speaks of neither or of both."""
     earned, spent = bool(_EARNED.search(text)), bool(_SPENT.search(text))
@@ -196,7 +210,7 @@ def gather(kb: Library, question: str, history: list[dict]) -> Evidence:
     else:
         hits = recall(kb, embedder, expand(query, lexicon), asked, vocab)  # validates the query like kb.search
     query_vector = embedder.encode([named_query if refs.scoped and not kept else searched])[0]
-    wanted = [t for t in content_terms(query, lexicon) if t not in refs.consumed]
+    wanted = asked_terms(query, lexicon, refs.consumed)
     found = related.alternatives_of(query)
     entity_terms = {t for m in asked for t in m.terms | m.qualifiers}
     # Entities are matched as named ("researcher" is not "scientist"); what is asked of them may be

@@ -208,7 +208,8 @@ SHORTHAND = {"avg": "average", "approx": "approximately", "yr": "year", "yrs": "
              "dept": "department", "uni": "university", "ppl": "people", "w/o": "without", "w/": "with",
              "b/c": "because", "bc": "because", "thru": "through", "b4": "before", "2day": "today",
              "y": "why", "wen": "when", "wut": "what", "u": "you", "ur": "your", "abt": "about", "pls": "please",
-             "plz": "please", "thx": "thanks"}
+             "plz": "please", "thx": "thanks", "cert": "certification", "certs": "certifications",
+             "quals": "qualifications", "mgr": "manager", "mgrs": "managers", "diff": "difference"}
 _SHORTHAND = re.compile(r"(?<![\w/])(" + "|".join(re.escape(k) for k in sorted(SHORTHAND, key=len, reverse=True))
                         + r")(?![\w/])", re.I)
 
