@@ -172,7 +172,7 @@ def select(ev: Evidence, share: float = 1.0) -> list[Block]:
     roles = _distinct(ev.asked_roles)
     blocks: list[Block] = []
     # Two roles make a comparison when the question compares ("vs", "differ", "or", "than", "both"); "how do
-    # ML engineers support researchers?" names two roles but asks one thing.
+    # nurses support surgeons?" names two roles but asks one thing.
     if len(roles) > 1 and _COMPARES.search(ev.query):
         blocks = _per_role(candidates, roles, ev)
     else:

@@ -319,7 +319,7 @@ def _score_units(ask: _Asked, hit: Hit, texts: list[str], vectors: np.ndarray, s
         # Informative units say something beyond the question's own words and the roles they name.
         novel = set(lexicon.terms(text)) - {a for t in ask.wanted for a in ask.alternatives[t]} \
             - {t for r in mentioned for t in r.terms | r.qualifiers}
-        # A heading or lead-in naming what is asked ("Tools and Software › Data Scientist") marks the
+        # A heading or lead-in naming what is asked ("Shift Patterns › Registered Nurse") marks the
         # passage written to answer exactly that.
         heading = set(lexicon.terms(f"{hit.section_name}\n{lead_in}"))
         named = bool(ask.focus & heading)
