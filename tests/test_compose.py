@@ -143,6 +143,11 @@ def test_chat_shorthand_is_spelled_out_unless_the_articles_use_it():
     # A single letter alone in a question is shorthand, even where the articles write "x and y".
     assert spell("y did u quit, short version pls", {"y", "u"}) == "why did you quit, short version please"
     assert spell("what certs help a mgr?", set()) == "what certifications help a manager?"
+    # A lone 4 or 2 after a particle or before a pronoun is a word; a count stays a number.
+    assert spell("anything to watch out 4?", set()) == "anything to watch out for?"
+    assert spell("is it good 4 me?", set()) == "is it good for me?"
+    for counted in ("what are the top 4?", "I worked 4 years as a nurse", "what is level 2?"):
+        assert spell(counted, set()) == counted
 
 
 def test_a_question_naming_two_articles_hears_from_both():

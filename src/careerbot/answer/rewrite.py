@@ -214,12 +214,18 @@ _SHORTHAND = re.compile(r"(?<![\w/])(" + "|".join(re.escape(k) for k in sorted(S
                         + r")(?![\w/])", re.I)
 
 
+_DIGIT_WORD = re.compile(r"\b((?:out|up|on|in|off|over|how|go|good|back|used|want|need|ready) )([42])"
+                         r"(?=\s*[?!.]*\s*$|\s+(?:me|you|u|us|them|it|this|that|my|your|the|a|an)\b)", re.I)
+
+
 def spell_out(text: str, corpus_words) -> str:
     """Chat shorthand spelled out, except forms the articles use. Usage: spell_out("avg pay?", set())"""
     # A single letter ("u", "y") is spelled out even where the articles have it ("x and y"): alone in a
     # question it is chat shorthand.
-    return _SHORTHAND.sub(lambda m: m.group(0) if len(m.group(0)) > 1 and m.group(0).lower() in corpus_words
+    text = _SHORTHAND.sub(lambda m: m.group(0) if len(m.group(0)) > 1 and m.group(0).lower() in corpus_words
                           else SHORTHAND[m.group(0).lower()], text)
+    # "watch out 4?", "good 4 me", "how 2 start": a lone 4 or 2 after a particle or before a pronoun is a word.
+    return _DIGIT_WORD.sub(lambda m: m.group(1) + {"4": "for", "2": "to"}[m.group(2)], text)
 
 
 def correct_typos(text: str, vocab: Vocabulary) -> str:
