@@ -209,7 +209,8 @@ def gather(kb: Library, question: str, history: list[dict]) -> Evidence:
                              each=bool(refs.scoped))
     else:
         hits = recall(kb, embedder, expand(query, lexicon), asked, vocab)  # validates the query like kb.search
-    query_vector = embedder.encode([named_query if refs.scoped and not kept else searched])[0]
+    # Named articles' sentences are scored against the full wording: its naming words describe them.
+    query_vector = embedder.encode([named_query if refs.scoped else searched])[0]
     wanted = asked_terms(query, lexicon, refs.consumed)
     found = related.alternatives_of(query)
     entity_terms = {t for m in asked for t in m.terms | m.qualifiers}

@@ -104,21 +104,25 @@ def _headed_by(kb: Library, role: Mention, sources: set[str], have: set[str], ve
     """The chunks of a section whose heading is the role itself ("## Product Designers"), in the articles
     retrieved for it, closest to the question first: a section named for one side describes that side, in
     words the question may not share ("responsible for" where it asks "accountable for")."""
-    snapshot, found = kb.snapshot, []
-    for j, record in enumerate(snapshot.records):
-        chunk = record.chunk
-        if chunk.source not in sources or chunk.chunk_id in have or not chunk.section:
-            continue
-        named = vocab.lexicon.mentions(chunk.section[-1])
-        if len(named) == 1 and named[0].terms == role.terms and named[0].qualifiers == role.qualifiers:
-            found.append((float(snapshot.faiss_index.reconstruct(j) @ vector), chunk))
-    found.sort(key=lambda pair: -pair[0])
+    snapshot = kb.snapshot
+    ids = [i for i, source in enumerate(snapshot.sources) if source in sources
+           and (chunk := snapshot.records[i].chunk).section and chunk.chunk_id not in have
+           and _names_role(vocab.lexicon.mentions(chunk.section[-1]), role)]
+    if not ids:
+        return []
+    similarities = snapshot.faiss_index.reconstruct_batch(np.array(ids, dtype=np.int64)) @ vector
+    closest = sorted(zip(similarities.tolist(), ids, strict=True), key=lambda pair: -pair[0])[:HEADED_CHUNKS]
     out = []
-    for similarity, chunk in found[:HEADED_CHUNKS]:
+    for similarity, i in closest:
+        chunk = snapshot.records[i].chunk
         have.add(chunk.chunk_id)
         out.append(Hit(chunk.chunk_id, chunk.text, score * 0.9, chunk.title, chunk.section, chunk.source,
                        chunk.date, chunk.position, 0, similarity))
     return out
+
+
+def _names_role(named: tuple[Mention, ...], role: Mention) -> bool:
+    return len(named) == 1 and named[0].terms == role.terms and named[0].qualifiers == role.qualifiers
 
 
 def with_neighbours(kb: Library, hits: list[Hit], query_vector: np.ndarray) -> list[Hit]:

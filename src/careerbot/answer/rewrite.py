@@ -224,7 +224,8 @@ def spell_out(text: str, corpus_words) -> str:
     # question it is chat shorthand.
     text = _SHORTHAND.sub(lambda m: m.group(0) if len(m.group(0)) > 1 and m.group(0).lower() in corpus_words
                           else SHORTHAND[m.group(0).lower()], text)
-    # "watch out 4?", "good 4 me", "how 2 start": a lone 4 or 2 after a particle or before a pronoun is a word.
+    # "watch out 4?", "good 4 me": a lone 4 or 2 after a particle or verb, at the end or before a pronoun, is
+    # a word ("top 4", "4 years" stay numbers).
     return _DIGIT_WORD.sub(lambda m: m.group(1) + {"4": "for", "2": "to"}[m.group(2)], text)
 
 

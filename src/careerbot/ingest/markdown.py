@@ -128,7 +128,7 @@ def markdown_blocks(body: str) -> list[Block]:
             inline = _inline(tokens[i + 1])
             if inline.text:
                 blocks += [Block(PARA, part.text, link_chars=part.link_chars, links=part.links, quote=quoted)
-                           for part in _link_lines_apart(tokens[i + 1])]
+                           for part in _link_lines_apart(tokens[i + 1], inline)]
             elif inline.images:
                 blocks.append(Block(IMAGE))
             i += 3
@@ -175,7 +175,6 @@ class _Inline(NamedTuple):
     link_chars: int  # characters of the text inside links
     images: int
     links: tuple[str, ...]  # link addresses
-    link_alone: bool = False  # a line of a paragraph set apart for being mostly a link
 
 
 def _inline(token) -> _Inline:
@@ -210,10 +209,13 @@ def _inline(token) -> _Inline:
     return _Inline(clean_text("".join(parts)), link_chars, images, tuple(hrefs))
 
 
-def _link_lines_apart(token) -> list[_Inline]:
-    """A paragraph, with each of its lines that is mostly a link set apart ("Learn more: [other article]"
-    written on the line before a sentence): the furniture rules judge such a line on its own, not diluted by
-    the prose it was typed next to. A paragraph without such a line stays whole."""
+def _link_lines_apart(token, whole: _Inline) -> list[_Inline]:
+    """A paragraph (`whole`: its inline text), with each of its lines that is mostly a link set apart
+    ("Learn more: [other article]" written on the line before a sentence): the furniture rules judge such a
+    line on its own, not diluted by the prose it was typed next to. A paragraph without such a line stays
+    whole."""
+    if not whole.link_chars:
+        return [whole]
     lines: list[list] = [[]]
     depth = 0
     for child in token.children or ():
@@ -222,19 +224,20 @@ def _link_lines_apart(token) -> list[_Inline]:
             lines.append([])
         else:
             lines[-1].append(child)
-    parsed = [_inline(SimpleNamespace(children=line)) for line in lines]
-    parsed = [line for line in parsed if line.text]
+    parsed = [line for line in (_inline(SimpleNamespace(children=line)) for line in lines) if line.text]
     linky = [line.link_chars >= LINK_SHARE * max(1, len(line.text)) for line in parsed]
     if len(parsed) < 2 or not any(linky):
-        return [_inline(token)]
+        return [whole]
     parts: list[_Inline] = []
-    for line, apart in zip(parsed, linky, strict=True):
-        if parts and not apart and not parts[-1].link_alone:
+    apart: list[bool] = []  # parts[i] is a line set apart
+    for line, mostly_link in zip(parsed, linky, strict=True):
+        if parts and not mostly_link and not apart[-1]:
             last = parts[-1]
             parts[-1] = _Inline(f"{last.text} {line.text}", last.link_chars + line.link_chars,
                                 last.images + line.images, last.links + line.links)
         else:
-            parts.append(line._replace(link_alone=apart))
+            parts.append(line)
+            apart.append(mostly_link)
     return parts
 
 
@@ -255,7 +258,7 @@ def _list_items(tokens) -> tuple[list[str], list[int], tuple[str, ...]]:
     hrefs: list[str] = []
     for j, tok in enumerate(tokens):
         if tok.type == "inline" and j > 0 and tokens[j - 1].type in ("paragraph_open",):
-            text, link_chars, _, item_hrefs, _ = _inline(tok)
+            text, link_chars, _, item_hrefs = _inline(tok)
             if not text:
                 continue
             hrefs.extend(item_hrefs)
