@@ -16,3 +16,16 @@ def test_a_question_is_read_word_by_word(kb):
     assert related.words and all(w == w.lower() for w in related.words)
     found = related.alternatives_of("What duties does a lead ML engineer have?")
     assert set(found) >= {"duti", "lead", "engin"} and all(stem in alts for stem, alts in found.items())
+
+
+def test_corpus_words_come_from_titles_headings_and_text_one_spelling_per_stem():
+    from careerbot.answer.related import corpus_words
+    from careerbot.records import Chunk
+
+    chunks = [Chunk("a#0", "a", "Becoming a Midwife", ("Training",), None, 0,
+                    "Most midwives begin work immediately after training."),
+              Chunk("a#1", "a", "Becoming a Midwife", ("Training",), None, 1, "Trainees begin on wards.")]
+    words = corpus_words(chunks)
+    assert {"becoming", "midwife", "training", "begin", "immediately", "wards"} <= set(words)
+    assert "the" not in words and "a" not in words  # stopwords are never related terms
+    assert len([w for w in words if w.startswith("begin")]) == 1

@@ -1,8 +1,8 @@
 """Related terms: which of the corpus's words a question's word may stand for ("pay" → "salary",
 "doctorate" → "PhD"), told by the bundled embedding model, not by a word list.
 
-The corpus side is the words the articles use as topics (every word of a title or heading), each
-embedded once per index version. A question's words are embedded when asked
+The corpus side is every word the articles use (titles, headings and text), each embedded once per
+index version. A question's words are embedded when asked
 (a handful of words, cached). A corpus word is related when its cosine with the question's word reaches
 RELATED_MIN, chosen on the labelled question sets (docs/answers.md).
 
@@ -93,12 +93,12 @@ def _question_words(question: str) -> dict[str, str]:
 
 
 def corpus_words(chunks) -> list[str]:
-    """The words worth relating to: those of titles and headings, where the articles name their topics
-    ("Salary", "Education", "Duties"), one spelling per stem. (Every body word was tried too: it costs
-    seconds per index version for one more right answer in 124, docs/answers.md.)"""
+    """The words worth relating to: every word of the articles' titles, headings and text, one spelling
+    per stem (body words too: *"start right away"* is answered by *"begin teaching immediately"*, and
+    "begin" is in no heading; about a second per 500 words, once per index version, docs/answers.md)."""
     spelling: dict[str, Counter[str]] = {}
     for chunk in chunks:
-        for text in {chunk.title, *chunk.section}:
+        for text in {chunk.title, *chunk.section, chunk.text}:
             for word in _WORD.findall(text):
                 low = word.lower()
                 stem = (tokenize(low) or [""])[0]
