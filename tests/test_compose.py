@@ -247,3 +247,46 @@ def test_words_about_the_articles_themselves_are_not_asked_of_the_answer():
         asked_terms("What growth figures from the BLS?", Lexicon())
     assert "say" not in asked_terms("What does the author say about night shifts?", Lexicon())
     assert "blog" in asked_terms("Does writing a blog help you get hired?", Lexicon())  # a topic, not a source
+
+
+def test_the_two_things_a_question_compares_are_told_apart_by_their_own_words():
+    from careerbot.answer.compose import compared_sides
+    from careerbot.answer.entities import Mention
+
+    assert compared_sides("How does an apprenticeship differ from a trade school?") == [
+        frozenset({"apprenticeship"}), frozenset({"trade", "school"})]
+    assert compared_sides("What's the difference between night shifts and day shifts?") == [
+        frozenset({"night"}), frozenset({"day"})]  # "shifts" is on both sides: it tells nothing apart
+    nurse = Mention("nurses", frozenset({"nurs"}))
+    assert compared_sides("bootcamp vs degree for nurses", [nurse]) == [frozenset({"bootcamp"}), frozenset({"degre"})]
+    assert compared_sides("How long does nurse training take?") == []
+
+
+def test_each_compared_thing_is_quoted_from_its_own_section_or_a_sentence_naming_it():
+    from dataclasses import replace
+
+    apprentice = Hit("trades.md#2", "", 0.9, "Into the trades", ("Routes", "Apprenticeships"), "trades.md", None, 2)
+    college = Hit("trades.md#3", "", 0.8, "Into the trades", ("Routes", "Colleges"), "trades.md", None, 3)
+    opening = unit("Most electricians start this way.", apprentice, 1.6, 0)
+    detail = unit("You earn while you learn for four years.", apprentice, 1.5, 1)
+    both = unit("Apprenticeships and trade school both lead to a licence.", college, 2.2, 0)
+    school = unit("A trade school course takes a year of classes.", college, 1.7, 1)
+    ev = replace(evidence(opening, detail, both, school),
+                 query="How does an apprenticeship differ from a trade school?")
+    chosen = texts(select(ev))
+    # The apprenticeship side is its section, in the section's order, though no sentence names it.
+    assert chosen.index(opening.text) < chosen.index(detail.text)
+    assert school.text in chosen or both.text in chosen
+
+
+def test_a_sentence_two_parts_of_a_question_both_quote_is_said_once():
+    from dataclasses import replace
+
+    from careerbot.answer.compose import Block, merged
+
+    lesson = unit("Each lesson lasts 10 to 25 minutes and has 3 to 5 questions.", NURSING, 2.0, 0)
+    later = unit("After 300 questions it clicked.", NURSING, 1.5, 3)
+    first = [Block((lesson,))]
+    second = [Block((replace(lesson, score=1.7),)), Block((later,))]  # the same sentence, scored by the other part
+    text, _ = render(merged([first, second]))
+    assert text.count("Each lesson lasts") == 1 and "After 300 questions" in text

@@ -24,6 +24,14 @@ from .recall import references_of
 from .rewrite import asked_numbers, content_terms, numbers, terms
 
 _COMPARES = re.compile(r"\b(vs\.?|versus|compar\w*|differ\w*|between|or|than|both|each|contrast)\b", re.I)
+# Two things compared that are not entities ("how does alternative certification differ from a provisional
+# license?", "difference between a bootcamp and a degree", "bootcamp vs degree"): generic English only.
+_SIDES = (re.compile(r"\bdifferences? between (?P<a>[^?,;:]+?) and (?P<b>[^?,;:]+)", re.I),
+          re.compile(r"\b(?:does|do|is|are)\s+(?P<a>[^?,;:]+?)\s+(?:differ|compare)\w*\s+(?:from|to|with)\s+"
+                     r"(?P<b>[^?,;:]+)", re.I),
+          re.compile(r"(?P<a>[^?,;:]+?)\s+(?:vs\.?|versus|compared (?:to|with))\s+(?P<b>[^?,;:]+)", re.I))
+SIDE_WORDS = 5  # the words of a side read next to "between / differ from / vs"
+SIDE_SHARE = 0.3  # the share of the answer's length one side's own section may take
 MAX_BLOCKS = 3  # separate passages quoted in one answer (comparisons: one more per extra role)
 MAX_ITEMS = 7  # list items kept from one list
 NEAR_BEST = 0.15  # a further passage joins the answer when it scores within this of the best one
@@ -99,15 +107,21 @@ def _answer_parts(kb: Library, question: str, parts: list[Part], history: list[d
         return extractive_answer(kb, question, history, gather(kb, question, history), mode)
     hits = tuple({h.chunk_id: h for ev in evidence for h in ev.hits}.values())
     query = " | ".join(ev.query for ev in evidence)
-    blocks: list[Block] = []
-    for ev in ready:
-        if ev is not None:
-            blocks += [b for b in select(ev, share=1 / len(parts)) if b not in blocks]
+    blocks = merged([select(ev, share=1 / len(parts)) for ev in ready if ev is not None])
     text, citations = render(blocks)
     unanswered = [part.asked.rstrip("?") for part, ev in zip(parts, ready, strict=True) if ev is None]
     if unanswered:
         text += "\n\n" + " ".join(f"The articles don't answer “{asked}”." for asked in unanswered)
     return Answer(question, text, citations, False, mode, hits, query)
+
+
+def merged(selections: list[list[Block]]) -> list[Block]:
+    """The blocks of each part's answer in turn; a sentence two parts both quote (each scoring it its own
+    way) is said once. Usage: merged([select(ev1, 0.5), select(ev2, 0.5)])"""
+    blocks: list[Block] = []
+    for selection in selections:
+        blocks += [b for b in selection if not all(_quoted(u, blocks) for u in b.units)]
+    return blocks
 
 
 CLOSEST = 3  # articles a refusal names
@@ -177,6 +191,7 @@ def select(ev: Evidence, share: float = 1.0) -> list[Block]:
         blocks = _per_role(candidates, roles, ev)
     else:
         roles = roles[:1]
+        blocks = _per_side(candidates, compared_sides(ev.query, roles), ev, share)
     if not blocks:
         blocks.append(_block(candidates[0], ev))
     # A question naming several articles ("what do the X guide and the Y article say?") hears from each.
@@ -303,6 +318,47 @@ def _per_role(candidates: list[Unit], roles: list, ev: Evidence) -> list[Block]:
     return blocks
 
 
+def compared_sides(query: str, roles: list | tuple = ()) -> list[frozenset[str]]:
+    """The two things a question compares, as the stems that tell them apart (the words both share, and the
+    asked entities', set aside); [] when it compares no two things.
+    Usage: compared_sides("how does a bootcamp differ from a degree?")  # [{'bootcamp'}, {'degre'}]"""
+    for pattern in _SIDES:
+        found = pattern.search(query)
+        if found:
+            a = set(terms(" ".join(found.group("a").split()[-SIDE_WORDS:])))
+            b = set(terms(" ".join(found.group("b").split()[:SIDE_WORDS])))
+            named = {t for r in roles for t in r.terms | r.qualifiers}
+            a, b = a - b - named, b - a - named
+            return [frozenset(a), frozenset(b)] if a and b else []
+    return []
+
+
+def _per_side(candidates: list[Unit], sides: list[frozenset[str]], ev: Evidence, share: float) -> list[Block]:
+    """A comparison of two things: for each, the section headed by it, opening first (up to SIDE_SHARE of
+    the answer), else its best unit that names it; nothing unless both sides are found."""
+    blocks: list[Block] = []
+    for side in sides:
+        headed = [u for u in candidates if u.hit.section and side <= set(terms(u.hit.section[-1]))
+                  and not _inside(u, blocks)]
+        if headed:
+            section = headed[0].hit.section
+            opening = sorted((u for u in headed if u.hit.section == section and u.hit.source == headed[0].hit.source),
+                             key=lambda u: (u.hit.position, u.position))
+            words = 0
+            for unit in opening:
+                if words and words + len(unit.text.split()) > SIDE_SHARE * ANSWER_WORDS * share:
+                    break
+                if not _inside(unit, blocks):
+                    blocks.append(_block(unit, ev))
+                    words += _length(blocks[-1:])
+            continue
+        named = [u for u in candidates if side <= set(terms(f"{u.lead_in} {u.text}")) and not _inside(u, blocks)]
+        if not named:
+            return []
+        blocks.append(_block(named[0], ev))
+    return blocks
+
+
 def _items_after(unit: Unit, ev: Evidence) -> list[Unit]:
     return [u for u in ev.units if u.hit.chunk_id == unit.hit.chunk_id and u.lead_in == unit.text]
 
@@ -324,6 +380,11 @@ def _same_run(item: Unit, anchor: Unit, ev: Evidence) -> bool:
     low, high = sorted((item.position, anchor.position))
     return not any(u.hit.chunk_id == anchor.hit.chunk_id and not u.is_item and low < u.position < high
                    and u.text != anchor.text for u in ev.units)
+
+
+def _quoted(unit: Unit, blocks: list[Block]) -> bool:
+    """The same sentence of the same passage is in the blocks already, however it was scored."""
+    return any(u.hit.chunk_id == unit.hit.chunk_id and u.text == unit.text for b in blocks for u in b.units)
 
 
 def _inside(unit: Unit, blocks: list[Block]) -> bool:
