@@ -290,3 +290,31 @@ def test_a_sentence_two_parts_of_a_question_both_quote_is_said_once():
     second = [Block((replace(lesson, score=1.7),)), Block((later,))]  # the same sentence, scored by the other part
     text, _ = render(merged([first, second]))
     assert text.count("Each lesson lasts") == 1 and "After 300 questions" in text
+
+
+def test_numbers_written_as_words_are_figures_and_amounts_of_money():
+    from careerbot.answer.evidence import _MONEY, holds_number
+
+    assert holds_number("Night shifts pay two to five dollars an hour more.")
+    assert holds_number("Most programs take eighteen months.") is False  # not every number word is listed
+    assert not holds_number("It is one of the best-paid roles.")  # "one" is as often a pronoun
+    assert _MONEY.search("a differential of two to five dollars an hour")
+    assert not _MONEY.search("several years of critical-care experience")
+
+
+def test_an_asked_initialism_is_found_spelled_out():
+    from careerbot.answer.evidence import says_name
+
+    assert says_name("US", "A registered nurse in the United States earned $86,070.")
+    assert says_name("BLS", "According to the Bureau of Labor Statistics, pay rose.")
+    assert says_name("Ohio", "She lives in Ohio.")
+    assert not says_name("UK", "A registered nurse in the United States earned $86,070.")
+    assert not says_name("Texas", "Nurses in California earn the most.")
+
+
+def test_words_that_qualify_an_amount_are_not_names_a_figure_must_contain():
+    from careerbot.answer.evidence import _AMOUNT_TERMS
+    from careerbot.retrieve.lexical import tokenize
+
+    assert set(tokenize("extra per hourly")) <= _AMOUNT_TERMS
+    assert not set(tokenize("paralegal ethicist Texas")) & _AMOUNT_TERMS

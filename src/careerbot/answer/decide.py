@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .evidence import holds_number
+
 DATA = Path(__file__).parents[1] / "data" / "decision.json"
 FEATURES = ("strength", "best_similarity", "best_aspect", "best_coverage", "best_fit", "top_hit_similarity",
             "top_hit_score", "article_margin", "eligible", "figure_asked", "figure_found", "numbers_missing",
@@ -41,7 +43,7 @@ def features(ev) -> dict[str, float]:
         "article_margin": (top.score - other.score) if top and other else (top.score if top else 0.0),
         "eligible": float(bool(eligible)),
         "figure_asked": float(ev.figure),
-        "figure_found": float(ev.figure and any(any(c.isdigit() for c in u.text) for u in eligible)),
+        "figure_found": float(ev.figure and any(holds_number(u.text) for u in eligible)),
         "numbers_missing": float(verdict.reason == "numbers"),
         "names_missing": float(verdict.reason == "names"),
         "no_terms": float(verdict.reason == "no-terms"),

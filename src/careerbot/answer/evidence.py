@@ -91,8 +91,26 @@ def money_kind(text: str) -> str:
     return "earned" if earned and not spent else "spent" if spent and not earned else ""
 
 
+# Numbers written as words count as figures ("two to five dollars an hour"); "one" is left out, being as
+# often a pronoun ("one of the best").
+_NUMBER_WORDS = (r"(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|sixty|"
+                 r"seventy|eighty|ninety|hundred|thousand|million|billion|dozen|half)")
+_NUMBER = re.compile(r"\d|\b" + _NUMBER_WORDS + r"\b", re.I)
+
+
+# Generic English words that qualify an amount, not whose amount it is.
+_AMOUNT_TERMS = frozenset(tokenize("per extra additional average typical approximate approximately roughly annual "
+                                   "annually yearly monthly weekly daily hourly total overall"))
+
+
+def holds_number(text: str) -> bool:
+    """A digit or a number written as a word. Usage: holds_number("two to five dollars an hour")  # True"""
+    return bool(_NUMBER.search(text))
+
+
 _MONEY = re.compile(r"[$€£¥]\s?\d|\d\s?[kK]\b|\b\d{1,3}(?:,\d{3})+\b|\b\d+\s?(?:dollars?|euros?|pounds?)\b|"
-                    r"\b(?:USD|EUR|GBP)\b")
+                    r"\b" + _NUMBER_WORDS + r"\s+(?:dollars?|euros?|pounds?)\b|"
+                    r"\b(?:USD|EUR|GBP)\b", re.I)
 # "How many years …" is answered by "several years"; "how long …" by a span of time.
 _HOW_MANY = re.compile(r"\bhow many ((?:[a-z]+ )?[a-z]+)", re.I)
 _QUANTITY = r"(?:\d[\d,.]*|several|few|dozens|hundreds|thousands|millions|two|three|four|five|six|seven|eight|nine|ten)"
@@ -395,19 +413,20 @@ def judge(query: str, wanted: list[str], aspects: dict[str, float], units: list[
              if not any(vocab.known(t) or t in references for t in vocab.lexicon.terms(w))]
     if figure:
         # A figure is about someone: a word the articles never use ("ethicist") must be in the figure's
-        # sentence, like a name.
-        names += [t for t in aspects if not _known(alternatives[t], vocab) and not t[:1].isdigit()]
+        # sentence, like a name. Words that only qualify the amount ("extra", "per hour") name nobody.
+        names += [t for t in aspects if not _known(alternatives[t], vocab) and not t[:1].isdigit()
+                  and t not in _AMOUNT_TERMS]
     best, reason, eligible = None, "off-topic", []
     for unit in units:
         if unit.fit < MIN_FIT:
             continue
-        failed = ("figure" if figure and not re.search(r"\d", unit.text) else
+        failed = ("figure" if figure and not holds_number(unit.text) else
                   "figure" if money and not _MONEY.search(unit.text) else
                   "figure" if kind and _other_kind(kind, unit) else
                   "ranking" if ranking and not _RANKS.search(unit.text) else
                   "figure" if not _answers_quantity(query, unit.text, alternatives) else
                   "numbers" if any(n not in unit.text.replace(",", "") for n in required_numbers) else
-                  "names" if any(name.lower() not in unit.text.lower() for name in names) else
+                  "names" if any(not says_name(name, unit.text) for name in names) else
                   "names" if name_asked and not any(w.lower() not in asked_words for w in _PROPER.findall(unit.text))
                   else "")
         if failed:
@@ -426,6 +445,20 @@ def judge(query: str, wanted: list[str], aspects: dict[str, float], units: list[
         # the learned decision to answer from (answer.answerable).
         return Verdict(False, reason, strength, unit, tuple(eligible))
     return Verdict(True, "", strength, unit, tuple(eligible))
+
+
+_CAPITALIZED_RUN = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:(?:of|and|for|the)\s+)?[A-Z][a-z]+)+")
+
+
+def says_name(name: str, text: str) -> bool:
+    """The text has the name, or spells out its letters ("US" in "the United States", "BLS" in "the Bureau of
+    Labor Statistics"). Usage: says_name("US", "nurses in the United States earned …")  # True"""
+    if name.lower() in text.lower():
+        return True
+    letters = name.upper()
+    runs = _CAPITALIZED_RUN.finditer(text)
+    initials = ("".join(w[0] for w in run.group(0).split() if w[0].isupper()) for run in runs)
+    return 1 < len(letters) <= 6 and letters.isalpha() and any(letters in run for run in initials)
 
 
 def _other_kind(kind: str, unit: Unit) -> bool:
