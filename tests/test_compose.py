@@ -318,3 +318,15 @@ def test_words_that_qualify_an_amount_are_not_names_a_figure_must_contain():
 
     assert set(tokenize("extra per hourly")) <= _AMOUNT_TERMS
     assert not set(tokenize("paralegal ethicist Texas")) & _AMOUNT_TERMS
+
+
+def test_a_word_framing_the_request_is_never_the_focus_of_the_question():
+    from careerbot.answer.evidence import aspect_weights
+    from careerbot.answer.rewrite import Vocabulary
+
+    vocab = Vocabulary.build(["Tip: keep a notebook.", "Sleeping in the daytime needs blackout curtains.",
+                              "Night shifts pay more.", "Day shifts come later."])
+    wanted = ["tip", "sleep", "day"]
+    weights = aspect_weights(wanted, [], vocab, {t: frozenset({t}) for t in wanted})
+    # "tips for sleeping during the day": the focus (counted double) is what the tips are about.
+    assert weights["sleep"] > weights["tip"]

@@ -362,6 +362,11 @@ def term_weight(alternatives: frozenset[str], vocab: Vocabulary) -> float:
     return 0.4 + 0.6 * min(1.0, max(0.0, rarity))
 
 
+# Words that frame a request ("tips for sleeping", "ways to get hired", "steps to become"): what is asked
+# about is the word after them, so they are never the question's focus.
+_FRAMING_TERMS = frozenset(tokenize("tip tips way ways step steps thing things guide advice idea ideas"))
+
+
 def aspect_weights(wanted: list[str], asked: list[Mention], vocab: Vocabulary,
                    alternatives: dict[str, frozenset[str]]) -> dict[str, float]:
     """Weights of the terms that say what is asked about an entity; the first one the articles use (what
@@ -369,7 +374,8 @@ def aspect_weights(wanted: list[str], asked: list[Mention], vocab: Vocabulary,
     role_terms = {t for r in asked for t in r.terms | r.qualifiers}
     # Numbers are checked as constraints of their own (judge), not as words to cover.
     aspects = {t: term_weight(alternatives[t], vocab) for t in wanted if t not in role_terms and not t[:1].isdigit()}
-    focus = next((t for t in aspects if _known(alternatives[t], vocab) and aspects[t] >= 0.55), None)
+    focus = next((t for t in aspects if _known(alternatives[t], vocab) and aspects[t] >= 0.55
+                  and t not in _FRAMING_TERMS), None)
     if focus is not None:
         aspects = {focus: 2 * aspects[focus], **{t: w for t, w in aspects.items() if t != focus}}
     return aspects
