@@ -388,7 +388,7 @@ def _quoted(unit: Unit, blocks: list[Block]) -> bool:
 
 
 def _inside(unit: Unit, blocks: list[Block]) -> bool:
-    return any(unit.hit.chunk_id == b.hit.chunk_id and (unit in b.units or (b.lead_in and (
+    return any(unit.hit.chunk_id == b.hit.chunk_id and (_quoted(unit, [b]) or (b.lead_in and (
         unit.lead_in == b.lead_in or unit.text == b.lead_in))) for b in blocks)
 
 

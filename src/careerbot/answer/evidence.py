@@ -93,8 +93,9 @@ def money_kind(text: str) -> str:
 
 # Numbers written as words count as figures ("two to five dollars an hour"); "one" is left out, being as
 # often a pronoun ("one of the best").
-_NUMBER_WORDS = (r"(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|sixty|"
-                 r"seventy|eighty|ninety|hundred|thousand|million|billion|dozen|half)")
+_SMALL_NUMBERS = "two|three|four|five|six|seven|eight|nine|ten"
+_NUMBER_WORDS = (r"(?:" + _SMALL_NUMBERS + r"|eleven|twelve|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
+                 r"hundred|thousand|million|billion|dozen|half)")
 _NUMBER = re.compile(r"\d|\b" + _NUMBER_WORDS + r"\b", re.I)
 
 
@@ -113,7 +114,7 @@ _MONEY = re.compile(r"[$€£¥]\s?\d|\d\s?[kK]\b|\b\d{1,3}(?:,\d{3})+\b|\b\d+\s
                     r"\b(?:USD|EUR|GBP)\b", re.I)
 # "How many years …" is answered by "several years"; "how long …" by a span of time.
 _HOW_MANY = re.compile(r"\bhow many ((?:[a-z]+ )?[a-z]+)", re.I)
-_QUANTITY = r"(?:\d[\d,.]*|several|few|dozens|hundreds|thousands|millions|two|three|four|five|six|seven|eight|nine|ten)"
+_QUANTITY = r"(?:\d[\d,.]*|several|few|dozens|hundreds|thousands|millions|" + _SMALL_NUMBERS + ")"
 _DURATION = re.compile(r"(?:" + _QUANTITY + r"|one|an?)\s+(?:\w+\s+)?"
                        r"(?:years?|months?|weeks?|days?|hours?|minutes?|min)\b", re.I)
 # A quantity, maybe a range ("300-400", "two to three"), and the one or two words after it.
