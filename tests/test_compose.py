@@ -219,6 +219,15 @@ def test_a_figure_is_asked_for_outside_what_the_asker_tells_of_themselves():
     assert not asks_figure("I earn 50k as a teacher. How do I switch to data analysis?")
 
 
+def test_a_question_of_manner_about_money_asks_for_a_way_not_an_amount():
+    from careerbot.answer.evidence import asks_figure
+
+    assert not asks_figure("how can a nurse earn more money?")
+    assert not asks_figure("How do teachers get paid more over the summer?")
+    assert asks_figure("how much can a nurse earn on nights?")  # an amount, however it is asked
+    assert asks_figure("How can I tell what percent of electricians are unionized?")  # a figure word stays one
+
+
 def test_a_comparison_side_no_sentence_covers_is_described_by_the_section_named_for_it():
     from dataclasses import replace
 

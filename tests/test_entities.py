@@ -119,6 +119,17 @@ def test_the_words_that_set_articles_apart_are_derived_from_the_corpus():
     assert "charter" in vocab.article_terms["a.md"] and "charter" not in vocab.article_terms["b.md"]
 
 
+def test_an_articles_main_entities_are_the_ones_its_text_names_most():
+    from types import SimpleNamespace
+
+    chunk = lambda source, text: SimpleNamespace(source=source, title=source, section_name="", text=text)  # noqa: E731
+    chunks = [chunk("quit.md", "Teachers burn out. Good teachers leave."), chunk("quit.md", "Teachers are tired."),
+              chunk("quit.md", "A nurse came by once."), chunk("ward.md", "Nurses work shifts. A nurse sleeps.")]
+    vocab = Vocabulary.build([c.text for c in chunks], lexicon=TEACHING).with_articles(chunks)
+    assert {m.text.lower() for m in vocab.article_entities["quit.md"]} == {"teachers"}  # the nurse, named once, is not
+    assert vocab.article_entities.get("ward.md", ()) == ()  # this lexicon knows no nurses
+
+
 def test_an_acronym_inside_an_ampersand_abbreviation_names_no_entity():
     assert [m.text for m in NURSING.mentions("Ask an RN about the ward.")] == ["RN"]
     assert NURSING.mentions("Classic RN&A questions") == ()  # "RN&A" is its own abbreviation, like "R&D"

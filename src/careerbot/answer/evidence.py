@@ -62,13 +62,18 @@ _MONEY_ASKED = re.compile(_MONEY_WORDS + r"|\bmoney\b|\bhow much (?:do|does|did|
                           r"\b(?:make|makes|making|take home)\b", re.I)
 
 
+# "How can a nurse earn more?" asks for a way, not an amount: a money word in a question of manner is no
+# figure asked ("how much …" still is).
+_MANNER = re.compile(r"\bhow (?:can|could|do|does|did|should|would|might|to)\b", re.I)
+
+
 def asks_figure(query: str) -> bool:
     """The question asks for a number: a figure word outside what the asker tells of themselves ("my
     employer might pay for my masters, anything to watch out for?" asks for no amount).
     Usage: asks_figure("how much do electricians earn?")  # True"""
     clauses = [c for c in re.split(r"(?<=[,;:.!])\s+", query.strip()) if c]
     asked = [c for c in clauses if c.rstrip().endswith("?") or not _TELLS.match(c)] or clauses
-    return any(_FIGURE.search(c) for c in asked)
+    return any(_FIGURE.search(_MONEY_WORD.sub(" ", c) if _MANNER.search(c) else c) for c in asked)
 
 
 # Words about the articles themselves ("what do the articles cite / say / mention?"): what a question asks
@@ -310,7 +315,10 @@ def _score_units(ask: _Asked, hit: Hit, texts: list[str], vectors: np.ndarray, s
     ranked = contrasted(vectors, contrast) @ ask.vector if contrast and len(texts) else sims
     lexicon = ask.lexicon
     nearby = frozenset(lexicon.terms(f"{hit.title}\n{hit.section_name}\n{hit.text}"))
-    title_roles, tail = list(lexicon.mentions(hit.title)), hit.section[-1] if len(hit.section) > 1 else ""
+    # A unit naming no entity is about what its article is about: the title's entities, and those the
+    # article names most.
+    title_roles = list(lexicon.mentions(hit.title)) + list(ask.vocab.article_entities.get(hit.source, ()))
+    tail = hit.section[-1] if len(hit.section) > 1 else ""
     # Prose of a passage that ends in a lead-in with no items ("Here are the skills of each role:")
     # only introduces the sub-sections that follow; the answer is in those.
     introduces = bool(texts) and texts[-1].rstrip().endswith(":")

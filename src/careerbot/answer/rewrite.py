@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from ..retrieve.lexical import STOPWORDS, tokenize
-from .entities import Lexicon, entity_key
+from .entities import Lexicon, Mention, entity_key
 
 # Words a question can carry without asking for anything the passages must contain (plain English).
 SOFT_WORDS = frozenset("""need needs needed require requires required requirement necessary must typical typically
@@ -119,6 +119,7 @@ class Vocabulary:
     lexicon: Lexicon = field(default_factory=Lexicon)  # empty: no entities known
     article_terms: dict = field(default_factory=dict)  # source → the stems its article uses
     distinctive: frozenset = frozenset()  # stems at most half of the articles use
+    article_entities: dict = field(default_factory=dict)  # source → the entities its article names most
 
     @classmethod
     def of(cls, snapshot, english: frozenset = frozenset()) -> Vocabulary:
@@ -158,7 +159,24 @@ class Vocabulary:
             used.setdefault(c.source, set()).update(self.lexicon.terms(f"{c.title}\n{c.section_name}\n{c.text}"))
         spread = Counter(t for stems in used.values() for t in stems)
         return replace(self, article_terms={source: frozenset(stems) for source, stems in used.items()},
-                       distinctive=frozenset(t for t, n in spread.items() if n <= len(used) / 2))
+                       distinctive=frozenset(t for t, n in spread.items() if n <= len(used) / 2),
+                       article_entities=self._main_entities(chunks))
+
+    def _main_entities(self, chunks) -> dict:
+        """Each article's main entities: those its text names at least half as often as its most named one
+        (and more than once). A sentence of "Why I Quit Teaching" that names no one is about teachers."""
+        named: dict[str, Counter] = {}
+        first: dict[tuple, Mention] = {}
+        for c in chunks:
+            for mention in self.lexicon.mentions(c.text):
+                key = (mention.terms, mention.qualifiers)
+                first.setdefault(key, mention)
+                named.setdefault(c.source, Counter())[key] += 1
+        main = {}
+        for source, counts in named.items():
+            top = max(counts.values())
+            main[source] = tuple(first[k] for k, n in counts.most_common() if n > 1 and 2 * n >= top)
+        return main
 
     def known(self, term: str) -> bool:
         return self.df.get(term, 0) > 0
