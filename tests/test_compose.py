@@ -339,3 +339,13 @@ def test_a_word_framing_the_request_is_never_the_focus_of_the_question():
     weights = aspect_weights(wanted, [], vocab, {t: frozenset({t}) for t in wanted})
     # "tips for sleeping during the day": the focus (counted double) is what the tips are about.
     assert weights["sleep"] > weights["tip"]
+
+
+def test_a_time_ago_is_neither_a_count_nor_a_span():
+    from careerbot.answer.evidence import _answers_quantity
+
+    # "a few years ago" says when, not how many years or how long.
+    assert not _answers_quantity("How many years has she worked as a midwife?", "I switched a few years ago.")
+    assert _answers_quantity("How many years has she worked as a midwife?", "I have worked there for several years.")
+    assert not _answers_quantity("How long does the course take?", "I took it two years ago.")
+    assert _answers_quantity("How long does the course take?", "It takes two years, part time.")

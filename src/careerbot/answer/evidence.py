@@ -120,11 +120,12 @@ _MONEY = re.compile(r"[$€£¥]\s?\d|\d\s?[kK]\b|\b\d{1,3}(?:,\d{3})+\b|\b\d+\s
 # "How many years …" is answered by "several years"; "how long …" by a span of time.
 _HOW_MANY = re.compile(r"\bhow many ((?:[a-z]+ )?[a-z]+)", re.I)
 _QUANTITY = r"(?:\d[\d,.]*|several|few|dozens|hundreds|thousands|millions|" + _SMALL_NUMBERS + ")"
+# "… a few years ago" is when something happened: neither a span of time nor a count of years.
 _DURATION = re.compile(r"(?:" + _QUANTITY + r"|one|an?)\s+(?:\w+\s+)?"
-                       r"(?:years?|months?|weeks?|days?|hours?|minutes?|min)\b", re.I)
+                       r"(?:years?|months?|weeks?|days?|hours?|minutes?|min)\b(?!\s+ago\b)", re.I)
 # A quantity, maybe a range ("300-400", "two to three"), and the one or two words after it.
 _COUNT = re.compile(r"(?<!\w)" + _QUANTITY + r"(?:\s*(?:-|–|to)\s*" + _QUANTITY + r")?"
-                    r"\s+([\w-]+)(?:\s+([\w-]+))?", re.I)
+                    r"\s+([\w-]+)\b(?!\s+ago\b)(?:\s+([\w-]+))?", re.I)
 # "Which X is best / fastest?" asks for a ranking; only a unit that ranks something can answer it.
 _RANKING = re.compile(r"\bwhich\b[^?.]*\b(?:is|are)\s+(?:the\s+)?(?:best|top|\w{3,}est)\b", re.IGNORECASE)
 _RANKS = re.compile(r"\b(?:most|best|top|\w{3,}est|better|worse)\b", re.IGNORECASE)
