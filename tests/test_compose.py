@@ -43,6 +43,14 @@ def test_a_short_answer_goes_on_with_the_next_sentences_of_its_article():
     assert other.text not in chosen or chosen.index(other.text) > chosen.index(near.text)
 
 
+
+def test_filling_takes_a_sentence_with_a_figure_before_one_that_only_frames_the_topic():
+    best = unit(sentence(WORD_BUDGET - 5, "best"), NURSING, 2.0, 0)  # room for one more sentence
+    framing = unit("There is a lot to consider when choosing a nursing school.", NURSING, 1.75, 5)
+    figure = unit("Four in five new nurses hold a bachelor's degree.", NURSING, 1.65, 9)
+    chosen = texts(select(evidence(best, framing, figure)))
+    assert chosen == [best.text, figure.text]
+
 def test_filling_stops_at_the_budget_and_never_passes_the_cap():
     units = [unit(sentence(40, f"s{i}"), NURSING, 2.0 - 0.01 * i, i) for i in range(8)]
     blocks = select(evidence(*units))
