@@ -144,3 +144,19 @@ def test_a_plain_word_for_any_occupation_names_no_entity():
                                     "She chose teaching as a second career after a career in sales."])
     assert "career" not in lexicon.heads
     assert names(lexicon, "Do I need a degree for a data career?") == []
+
+
+def test_an_asked_entity_is_named_by_words_written_before_a_mention_or_clipped_from_them():
+    from careerbot.answer.evidence import _widened
+
+    vocab = Vocabulary.build(["Most new graduate nurses start on nights.", "A lead nurse manages a ward."],
+                             lexicon=NURSING)
+    asked = list(NURSING.mentions("Why do new grad nurses end up on nights?"))
+    text = "Most new graduate nurses start on night shifts."
+    (named,) = _widened(NURSING.mentions(text), text, asked, vocab)
+    assert fit(asked[0], [named]) == 1.0  # "grad" is clipped from "graduate", a word the articles never clip
+    assert fit(asked[0], NURSING.mentions(text)) < 0.5
+    # A word the articles use is never read as clipped: "lead" does not begin "leadership".
+    lead = list(NURSING.mentions("what do lead nurses earn?"))
+    text = "Nurses in leadership roles earn more."
+    assert fit(lead[0], _widened(NURSING.mentions(text), text, lead, vocab)) < 1.0

@@ -336,10 +336,11 @@ def _score_units(ask: _Asked, hit: Hit, texts: list[str], vectors: np.ndarray, s
         # roles it names (its heading counts half, through `nearby`).
         own = frozenset(lexicon.terms(f"{text}\n{lead_in}\n{hit.section_name if item else ''}"))
         context = list(lexicon.mentions(f"{lead_in} {tail}"))
+        named_here = _widened(lexicon.mentions(text), text, ask.roles, ask.vocab)
         if item:
-            mentioned = context or list(lexicon.mentions(text))
+            mentioned = context or named_here
         else:
-            mentioned = list(lexicon.mentions(text)) or context or list(lexicon.mentions(previous_prose))
+            mentioned = named_here or context or list(lexicon.mentions(previous_prose))
             previous_prose = text
         fit = _entity_fit(ask.roles, mentioned, title_roles, ask.vocab.article_terms.get(hit.source, frozenset()),
                           ask.vocab.distinctive)
@@ -511,6 +512,29 @@ def _lead_in(texts: list[str], i: int) -> str:
     while j > 0 and texts[j - 1].startswith("- "):
         j -= 1
     return texts[j - 1] if j > 0 else ""
+
+
+def _widened(mentions, text: str, asked: list[Mention], vocab: Vocabulary) -> list[Mention]:
+    """The mentions of a text, each with the asked entity's words that are written right before it (within
+    three words) though the corpus never made them a modifier: "new graduate nurses" names graduate nurses. An
+    asked word the articles never use that begins a written one ("grad" for "graduate") is that word.
+    Usage: _widened(lexicon.mentions(text), text, asked_roles, vocab)"""
+    widened = []
+    for mention in mentions:
+        at = text.lower().find(mention.text.lower())
+        before = set(tokenize(" ".join(text[:at].split()[-3:]))) if at > 0 else set()
+        terms, qualifiers = set(mention.terms), set(mention.qualifiers)
+        for role in asked:
+            if not role.terms & mention.terms:
+                continue
+            for term in (role.terms | role.qualifiers) - terms - qualifiers:
+                clipped = len(term) >= 4 and not vocab.known(term)
+                written = next((w for w in sorted(before | terms) if w == term or clipped and w.startswith(term)), None)
+                if written is not None:
+                    terms.discard(written)
+                    (qualifiers if term in role.qualifiers else terms).add(term)
+        widened.append(Mention(mention.text, frozenset(terms), frozenset(qualifiers)))
+    return widened
 
 
 def _entity_fit(asked: list[Mention], mentioned: list[Mention], title_roles: list[Mention],
