@@ -388,3 +388,28 @@ def test_page_metadata_is_trafilaturas():
             (theirs.author, theirs.url, theirs.date, theirs.sitename, theirs.title)
         authors.add(ours.author)
     assert {"Jane Doe", "Sam Lee", "Lee Chang", None} <= authors
+
+
+def test_a_page_dump_keeps_headings_that_lost_their_blank_line_and_a_title_over_its_dateline():
+    from careerbot.ingest import parse_text
+
+    page = ("Home  Careers  Trades  Login\nSearch\n\n"
+            "The Veterinary Nursing Diploma in Scotland: Fees, Placements and the Final Exam Explained\n"
+            "By Morag Dunn | March 3, 2024 | 5 min read\n\n"
+            "Vet nursing is one of the few animal careers with a clear, regulated route in, and it pays while you "
+            "train if you choose the apprenticeship. Most students split their week between a college and a "
+            "training practice, and the profession is short of qualified nurses in every region of the country, "
+            "so there is steady demand for people who finish the course.\n\n"
+            "What a vet nurse does\n"
+            "Vet nurses monitor anaesthesia, run lab tests and nurse animals after surgery in a busy practice.\n\n"
+            "How long it takes\n"
+            "The diploma takes three years, with at least 1,800 hours of supervised placement in a practice.\n")
+    article = parse_text(page, "vet_nursing.txt")
+    assert article.title.startswith("The Veterinary Nursing Diploma in Scotland")
+    assert [s.heading for s in article.sections if s.heading] == ["What a vet nurse does", "How long it takes"]
+    body = [b for s in article.sections for b in s.blocks]
+    assert body[0].startswith("Vet nursing is one of") and not any("Veterinary Nursing Diploma" in b for b in body)
+    # A stack of lines that each stand alone and head no prose stays paragraphs (a byline over a date).
+    stack = parse_text("Teaching in Wales\n\nBy Ann Jones\nMarch 3, 2024\n\nTeachers in Wales plan lessons, mark "
+                       "work and meet parents across a long and busy school year.\n", "wales.txt")
+    assert not any(s.heading.startswith("By ") for s in stack.sections)

@@ -11,6 +11,7 @@ from dataclasses import replace
 from itertools import pairwise
 
 from .blocks import HEADING, LIST, PARA, Block
+from .title import find_date
 
 BULLET = re.compile(r"^\s*(?:[•\-*+–·▪●◦]|\d{1,2}[.)])\s+")
 _NUMBERED = re.compile(r"^\d+\.\s")
@@ -31,9 +32,11 @@ def clean_lines(text: str) -> list[str]:
     return out
 
 
-def is_heading_line(line: str) -> bool:
+def is_heading_line(line: str, max_words: int = 12) -> bool:
+    """A short line that does not end a sentence and starts with a capital (or a number)."""
     words = line.split()
-    if not words or len(line) > 90 or len(words) > 12 or (BULLET.match(line) and not line[0].isdigit()):
+    if not words or len(line) > 7.5 * max_words or len(words) > max_words or (
+            BULLET.match(line) and not line[0].isdigit()):
         return False
     if line.endswith((".", ",", ";", ":", "!")) and not _NUMBERED.match(line):
         return False
@@ -54,6 +57,23 @@ def is_line_stack(lines: list[str]) -> bool:
     return True
 
 
+def stacked_blocks(lines: list[str]) -> list[Block]:
+    """A stack of lines, one block each. A heading-like line right above a line of running prose ("What a
+    plumber does" over its paragraph, with no blank line between), or above a dateline as the stack's first
+    line (a title over "By … | March 3, 2024"), is a heading: pages copied from a browser often lose the
+    blank line after a heading."""
+    blocks = []
+    for i, line in enumerate(lines):
+        following = lines[i + 1] if i + 1 < len(lines) else ""
+        prose = bool(following) and not is_heading_line(following) and len(following.split()) > 12
+        dateline = i == 0 and bool(following) and find_date([following], 120) is not None \
+            and not line.lower().startswith("by ")
+        # A title over its dateline may be as long as a title gets (choose_title's 16 words).
+        heading = is_heading_line(line, 16 if dateline else 12) and not find_date([line], 120) and (prose or dateline)
+        blocks.append(Block(HEADING, line, level=2) if heading else Block(PARA, line))
+    return blocks
+
+
 def _standalone(lines: list[str], i: int) -> bool:
     before = i == 0 or not lines[i - 1].strip()
     after = i + 1 >= len(lines) or not lines[i + 1].strip()
@@ -72,7 +92,7 @@ def text_blocks(lines: list[str]) -> list[Block]:
             items.clear()
         if para:
             if is_line_stack(para):
-                blocks.extend(Block(PARA, line) for line in para)
+                blocks.extend(stacked_blocks(para))
             else:
                 blocks.append(Block(PARA, " ".join(para)))
             para.clear()
