@@ -413,3 +413,14 @@ def test_a_page_dump_keeps_headings_that_lost_their_blank_line_and_a_title_over_
     stack = parse_text("Teaching in Wales\n\nBy Ann Jones\nMarch 3, 2024\n\nTeachers in Wales plan lessons, mark "
                        "work and meet parents across a long and busy school year.\n", "wales.txt")
     assert not any(s.heading.startswith("By ") for s in stack.sections)
+
+
+def test_a_title_with_a_dashed_site_name_is_the_pages_own_heading():
+    from careerbot.ingest import parse_text
+
+    page = ("<html><head><title>Becoming a Paramedic: What It Takes - Rescue Careers Weekly</title></head><body>"
+            "<article><h1>Becoming a Paramedic: What It Takes</h1><h2>Training</h2>"
+            f"{NIGHTS}</article></body></html>")
+    article = parse_text(page, "paramedic.html")
+    assert article.title == "Becoming a Paramedic: What It Takes"
+    assert [s.path for s in article.sections if s.path] == [("Training",)]  # the title is no section above all

@@ -74,7 +74,10 @@ def _page(source: str, blocks: list[Block], title: str | None, date: str | None,
     if title:
         title_from = "metadata"
         for i, block in enumerate(blocks[:first_body + 1]):
-            if block.kind == HEADING and is_title_line(block.text, title):
+            # "<title>Post - Site</title>" over "<h1>Post</h1>": the page's own heading is the title.
+            suffixed = block.kind == HEADING and same_heading(title, block.text) and not same_heading(block.text, title)
+            if block.kind == HEADING and (is_title_line(block.text, title) or suffixed):
+                title = block.text if suffixed else title
                 blocks = blocks[:i] + blocks[i + 1:]  # the page repeats its title as the first heading
                 break
     else:
