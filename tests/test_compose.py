@@ -357,3 +357,25 @@ def test_a_time_ago_is_neither_a_count_nor_a_span():
     assert _answers_quantity("How many years has she worked as a midwife?", "I have worked there for several years.")
     assert not _answers_quantity("How long does the course take?", "I took it two years ago.")
     assert _answers_quantity("How long does the course take?", "It takes two years, part time.")
+
+
+def test_a_place_the_corpus_knows_must_be_one_the_answering_article_names():
+    from types import SimpleNamespace
+
+    from careerbot.answer.evidence import judge
+    from careerbot.answer.rewrite import Vocabulary
+
+    physio = Hit("physio.md#0", "", 0.9, "Becoming a physiotherapist", (), "physio.md", None, 0)
+    texts = {"physio.md": "Physiotherapists in England earn £28,407 in their first year.",
+             "plumber.txt": "Plumbers in Canada earn $35 an hour once qualified."}
+    chunks = [SimpleNamespace(source=s, title=s, section_name="", text=t) for s, t in texts.items()]
+    vocab = Vocabulary.build(list(texts.values())).with_articles(chunks)
+    figure = unit(texts["physio.md"], physio, 2.0)
+
+    def verdict(question):
+        return judge(question, ["physiotherapist", "earn"], {"earn": 1.0}, [figure], vocab, True, set(),
+                     {"physiotherapist": frozenset({"physiotherapist"}), "earn": frozenset({"earn"})})
+
+    assert verdict("How much does a physiotherapist earn in England?").answerable
+    refused = verdict("How much does a physiotherapist earn in Canada?")  # Canada: only the plumbing article
+    assert not refused.answerable and not refused.eligible

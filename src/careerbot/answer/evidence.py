@@ -130,6 +130,8 @@ _COUNT = re.compile(r"(?<!\w)" + _QUANTITY + r"(?:\s*(?:-|–|to)\s*" + _QUANTIT
 _RANKING = re.compile(r"\bwhich\b[^?.]*\b(?:is|are)\s+(?:the\s+)?(?:best|top|\w{3,}est)\b", re.IGNORECASE)
 _RANKS = re.compile(r"\b(?:most|best|top|\w{3,}est|better|worse)\b", re.IGNORECASE)
 _PROPER = re.compile(r"(?<=[a-z,;:] )[A-Z][a-z]{2,}\b")
+# "… in Canada", "… at Google": a place or an organisation that scopes what is asked.
+_SCOPE = re.compile(r"\b(?:in|at)\s+(?:the\s+)?([A-Z][a-z]{2,})\b")
 # "What was the name of …", "… called?": the answer is a name, written with a capital inside a sentence.
 _NAME_ASKED = re.compile(r"\bname of\b|\b(?:called|named)\s*\?", re.I)
 
@@ -426,8 +428,12 @@ def judge(query: str, wanted: list[str], aspects: dict[str, float], units: list[
     ranking = not figure and bool(_RANKING.search(query))
     name_asked = bool(_NAME_ASKED.search(query))
     asked_words = {w.lower() for w in re.findall(r"[A-Za-z]+", query)}
-    names = [w for w in _PROPER.findall(query)
-             if not any(vocab.known(t) or t in references for t in vocab.lexicon.terms(w))]
+    proper = [w for w in _PROPER.findall(query) if not any(t in references for t in vocab.lexicon.terms(w))]
+    names = [w for w in proper if not any(vocab.known(t) for t in vocab.lexicon.terms(w))]
+    # A name the corpus uses must still be used by the answering unit's article: "How much does a
+    # physiotherapist earn in Canada?" is not answered by an article whose figures are England's.
+    scopes = {m.group(1) for m in _SCOPE.finditer(query)}
+    known_names = [w for w in proper if w not in names and w in scopes]
     if figure:
         # A figure is about someone: a word the articles never use ("ethicist") must be in the figure's
         # sentence, like a name. Words that only qualify the amount ("extra", "per hour") name nobody.
@@ -444,6 +450,8 @@ def judge(query: str, wanted: list[str], aspects: dict[str, float], units: list[
                   "figure" if not _answers_quantity(query, unit.text, alternatives) else
                   "numbers" if any(n not in unit.text.replace(",", "") for n in required_numbers) else
                   "names" if any(not says_name(name, unit.text) for name in names) else
+                  "names" if any(not set(vocab.lexicon.terms(name)) & vocab.article_terms.get(unit.hit.source, set())
+                                 for name in known_names) else
                   "names" if name_asked and not any(w.lower() not in asked_words for w in _PROPER.findall(unit.text))
                   else "")
         if failed:
