@@ -379,3 +379,24 @@ def test_a_place_the_corpus_knows_must_be_one_the_answering_article_names():
     assert verdict("How much does a physiotherapist earn in England?").answerable
     refused = verdict("How much does a physiotherapist earn in Canada?")  # Canada: only the plumbing article
     assert not refused.answerable and not refused.eligible
+
+
+def test_a_split_list_reads_in_the_articles_order_whichever_part_answers():
+    from dataclasses import replace
+
+    later = replace(NURSING, chunk_id="nursing.md#1", position=1)
+    early = [item(f"Step {i}", NURSING, 1.5 - 0.01 * i, i + 1) for i in range(2)]
+    answering = [item(f"Step {i}", later, 2.0 - 0.01 * i, i + 1) for i in range(2, 4)]
+    text, citations = render(select(evidence(*answering, *early)))
+    assert text.index("Step 0") < text.index("Step 1") < text.index("Step 2") < text.index("Step 3")
+    assert [c.hit.chunk_id for c in citations] == ["nursing.md#0", "nursing.md#1"]
+
+
+def test_a_cut_list_keeps_an_items_figure_when_the_question_asks_for_one():
+    from careerbot.answer.compose import _first_sentence
+
+    step = item("Reach the licensing minimums. A full licence needs 1,500 supervised hours.", NURSING, 2.0, 1)
+    assert "1,500" in _first_sentence(step, amounts=True).text
+    assert _first_sentence(step).text == "- Reach the licensing minimums."
+    plain = item("Pass the board exam. Most people study for it with a group.", NURSING, 2.0, 1)
+    assert _first_sentence(plain, amounts=True).text == "- Pass the board exam."

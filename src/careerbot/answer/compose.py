@@ -17,7 +17,7 @@ from ..records import Answer, Citation, Hit
 from ..retrieve.search import clean_query
 from .decide import shipped_decision
 from .entities import fit
-from .evidence import MIN_FIT, Evidence, Unit, gather, holds_number, vocabulary
+from .evidence import MIN_FIT, Evidence, Unit, asks_amount, gather, holds_number, vocabulary
 from .library import Library
 from .parts import Part, split_question
 from .recall import references_of
@@ -217,16 +217,18 @@ def select(ev: Evidence, share: float = 1.0) -> list[Block]:
             break
         if _adds_to(unit, blocks, first):
             blocks.append(_block(unit, ev))
-    return _within_limit(_reading_order(_fill(blocks, candidates, ev, first, share)), round(ANSWER_WORDS * share))
+    return _within_limit(_reading_order(_fill(blocks, candidates, ev, first, share)), round(ANSWER_WORDS * share),
+                         amounts=asks_amount(ev.query))
 
 
-def _within_limit(blocks: list[Block], limit: int = ANSWER_WORDS) -> list[Block]:
+def _within_limit(blocks: list[Block], limit: int = ANSWER_WORDS, amounts: bool = False) -> list[Block]:
     """An answer a person reads in a chat: at most `limit` words, lead-ins included. Over it, list items
-    keep their first sentence (their label and first claim); then later parts go, except the rest of a list
-    split over two passages; then a list's weakest items, down to MIN_ITEMS (fewer for a shorter limit)."""
+    keep their first sentence (their label and first claim; `amounts`: the question asks for a figure, and
+    an item whose later sentences hold one keeps them); then later parts go, except the rest of a list split
+    over two passages; then a list's weakest items, down to MIN_ITEMS (fewer for a shorter limit)."""
     if _length(blocks) > limit:
-        blocks = [replace(b, units=tuple(_first_sentence(u) for u in b.units)) if b.units[0].is_item else b
-                  for b in blocks]
+        blocks = [replace(b, units=tuple(_first_sentence(u, amounts) for u in b.units)) if b.units[0].is_item
+                  else b for b in blocks]
     while _length(blocks) > limit:
         later = [i for i in range(1, len(blocks)) if not _same_list(blocks[i - 1], blocks[i])]
         if not later:
@@ -247,8 +249,10 @@ def _length(blocks: list[Block]) -> int:
     return _words(b.units for b in blocks) + sum(len(b.lead_in.split()) for b in blocks)
 
 
-def _first_sentence(item: Unit) -> Unit:
+def _first_sentence(item: Unit, amounts: bool = False) -> Unit:
     sentences = split_sentences(item.text.removeprefix("- "))
+    if amounts and any(holds_number(s) for s in sentences[1:]):
+        return item  # "- Reach the ATP minimums. A full ATP certificate needs 1,500 hours."
     return replace(item, text="- " + sentences[0]) if item.is_item and len(sentences) > 1 else item
 
 
@@ -258,7 +262,10 @@ def _reading_order(blocks: list[Block]) -> list[Block]:
     articles = {source: i for i, source in enumerate(dict.fromkeys(b.hit.source for b in blocks))}
     rest = sorted(blocks[1:], key=lambda b: (articles[b.hit.source], b.hit.chunk_id != blocks[0].hit.chunk_id,
                                              b.hit.position, b.units[0].position))
-    return blocks[:1] + rest
+    # A list split over passages reads in the article's order, whichever part answers.
+    lead = sorted([blocks[0]] + [b for b in rest if _same_list(blocks[0], b)],
+                  key=lambda b: (b.hit.position, b.units[0].position))
+    return lead + [b for b in rest if b not in lead]
 
 
 def _adds_to(unit: Unit, blocks: list[Block], first: Unit) -> bool:

@@ -76,6 +76,12 @@ def asks_figure(query: str) -> bool:
     return any(_FIGURE.search(_MONEY_WORD.sub(" ", c) if _MANNER.search(c) else c) for c in asked)
 
 
+def asks_amount(query: str) -> bool:
+    """The question asks for a figure, a count or a span of time. Usage: asks_amount("how many hours?")  # True"""
+    return asks_figure(query) or bool(_HOW_MANY.search(query) or re.search(r"\bhow long\b|\bhow much time\b",
+                                                                          query, re.I))
+
+
 # Words about the articles themselves ("what do the articles cite / say / mention?"): what a question asks
 # of its sources, never what an answering sentence must contain.
 # ("blog" and "post" stay: "writing a blog" and "job posts" are topics.)
