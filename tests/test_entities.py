@@ -160,3 +160,13 @@ def test_an_asked_entity_is_named_by_words_written_before_a_mention_or_clipped_f
     lead = list(NURSING.mentions("what do lead nurses earn?"))
     text = "Nurses in leadership roles earn more."
     assert fit(lead[0], _widened(NURSING.mentions(text), text, lead, vocab)) < 1.0
+
+
+def test_a_clipped_word_is_written_out_for_the_encoder():
+    vocab = Vocabulary.build(["Physiotherapy is oversubscribed. Physiotherapy degrees take three years.",
+                              "A physiotherapist treats patients."], english=frozenset({"is", "hard"}),
+                             lexicon=NURSING)
+    assert vocab.unclipped("physio") == "physiotherapy"  # the articles' most used word it begins
+    assert vocab.unclipped("physiotherapy") is None and vocab.unclipped("hard") is None  # known words stay
+    assert expand("is physio hard to get into?", NURSING, vocab) == "is physio hard to get into? (physiotherapy)"
+    assert expand("is physio hard to get into?", NURSING) == "is physio hard to get into?"

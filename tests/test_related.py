@@ -29,3 +29,12 @@ def test_corpus_words_come_from_titles_headings_and_text_one_spelling_per_stem()
     assert {"becoming", "midwife", "training", "begin", "immediately", "wards"} <= set(words)
     assert "the" not in words and "a" not in words  # stopwords are never related terms
     assert len([w for w in words if w.startswith("begin")]) == 1
+
+
+def test_a_clipped_word_stands_for_the_articles_word_it_begins(kb):
+    related = RelatedTerms(kb.embedder(), ["physiotherapy", "graduate", "gradient", "administrator", "admiral"])
+    assert "physiotherapi" in related.alternatives("physio")  # "physio" is a word the articles never use
+    assert "administr" in related.alternatives("admin")
+    # Beginning alike is not enough: the model must agree ("grad" is not "gradient", nor "admin" "admiral").
+    assert "graduat" in related.alternatives("grad") and "gradient" not in related.alternatives("grad")
+    assert "admir" not in related.alternatives("admin")

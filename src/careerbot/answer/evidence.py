@@ -226,7 +226,7 @@ def gather(kb: Library, question: str, history: list[dict]) -> Evidence:
     earlier = earlier_questions(history, vocab)
     kept = previous_articles(kb, embedder, earlier[0], vocab) \
         if earlier and not (refs.scoped or refs.favoured or lexicon.mentions(question)) else frozenset()
-    searched = clean_query(expand(query, lexicon), kb.settings.max_query_chars)
+    searched = clean_query(expand(query, lexicon, vocab), kb.settings.max_query_chars)
     if kept:
         contextual = clean_query(f"{searched} {earlier[0]}", kb.settings.max_query_chars)
         searched = contextual if embedder.token_count(contextual) <= embedder.max_tokens else searched
@@ -238,10 +238,10 @@ def gather(kb: Library, question: str, history: list[dict]) -> Evidence:
         related.learn(unseen, vectors[1:])
     scope = refs.scoped or kept
     if scope:
-        hits = recall_within(kb, embedder, searched if kept else expand(query, lexicon), scope,
+        hits = recall_within(kb, embedder, searched if kept else expand(query, lexicon, vocab), scope,
                              each=bool(refs.scoped))
     else:
-        hits = recall(kb, embedder, expand(query, lexicon), asked, vocab)  # validates the query like kb.search
+        hits = recall(kb, embedder, expand(query, lexicon, vocab), asked, vocab)  # validates the query like kb.search
     # Named articles' sentences are scored against the full wording: its naming words describe them.
     query_vector = embedder.encode([named_query if refs.scoped else searched])[0]
     wanted = asked_terms(query, lexicon, refs.consumed)

@@ -21,6 +21,9 @@ import numpy as np
 from ..retrieve.lexical import STOPWORDS, tokenize
 
 RELATED_MIN = 0.8  # cosine of two words' vectors (each read as "the <word>") for one to stand for the other
+# A word the articles never use that begins words they do ("physio", "grad") is most likely clipped from
+# them: the model then needs to agree less.
+CLIPPED_MIN = 0.5
 TEMPLATE = "the {}"  # a word alone is read as a name or a verb as often as a noun; "the pay" is a noun
 _WORD = re.compile(r"[A-Za-z][A-Za-z+#]{2,}")
 
@@ -32,6 +35,7 @@ class RelatedTerms:
         self._embedder = embedder
         self.words = words
         self.stems = [(tokenize(w) or [w])[0] for w in words]
+        self._known = frozenset(self.stems)
         self.vectors = embedder.encode([TEMPLATE.format(w) for w in words], batch_size=256) if words \
             else np.zeros((0, embedder.dimension))
         self.threshold = threshold
@@ -74,8 +78,11 @@ class RelatedTerms:
             if len(self._asked) > 4096:
                 self._asked.clear()
             for word, row in zip(words, similarity, strict=False):
-                self._asked[word] = frozenset(tokenize(word)) | {self.stems[i] for i in
-                                                                 np.flatnonzero(row >= self.threshold)}
+                own = frozenset(tokenize(word))
+                clipped = [i for i, w in enumerate(self.words) if w.startswith(word) and row[i] >= CLIPPED_MIN] \
+                    if len(word) >= 4 and not own & self._known else []
+                self._asked[word] = own | {self.stems[i] for i in np.flatnonzero(row >= self.threshold)} \
+                    | {self.stems[i] for i in clipped}
 
     def alternatives_of(self, question: str) -> dict[str, frozenset[str]]:
         """Each content stem of a question → its alternatives."""

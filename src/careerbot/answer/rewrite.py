@@ -72,12 +72,15 @@ def content_terms(question: str, lexicon: Lexicon | None = None) -> list[str]:
     return out
 
 
-def expand(query: str, lexicon: Lexicon) -> str:
-    """The query with the corpus's acronyms spelled out once ('PM' → 'PM (product manager)'): the encoder
-    knows the words far better than the letters."""
+def expand(query: str, lexicon: Lexicon, vocab: Vocabulary | None = None) -> str:
+    """The query with the corpus's acronyms spelled out once ('PM' → 'PM (product manager)') and, given the
+    vocabulary, clipped words written out ('physio' → 'physio (physiotherapy)'): the encoder knows the
+    words far better than the letters or the stubs."""
     spelled = {acronym: " ".join(words) for words, acronym in lexicon.aliases}
     extra = [spelled[w.lower()] for w in dict.fromkeys(re.findall(r"\b[A-Z]{2,5}s?\b", query))
              if w.lower() in spelled and spelled[w.lower()] not in query.lower()]
+    if vocab is not None:
+        extra += [full for w in dict.fromkeys(_WORD.findall(query)) for full in [vocab.unclipped(w)] if full]
     return f"{query} ({', '.join(extra)})" if extra else query
 
 
@@ -180,6 +183,15 @@ class Vocabulary:
 
     def known(self, term: str) -> bool:
         return self.df.get(term, 0) > 0
+
+    def unclipped(self, word: str) -> str | None:
+        """The articles' most used word that a clipped word begins ("physio" → "physiotherapy"), for a word
+        of four letters or more that neither the articles nor the encoder's dictionary know; else None."""
+        low = word.lower()
+        if len(low) < 4 or not low.isalpha() or low in self.words or low in self.english or low in STOPWORDS:
+            return None
+        clipped = [(-n, w) for w, n in self.words.items() if w.startswith(low)]
+        return min(clipped)[1] if clipped else None
 
     def correct(self, word: str) -> str:
         """The corpus word closest to a misspelled word (edit distance 1, or 2 for long words)."""
