@@ -400,3 +400,12 @@ def test_a_cut_list_keeps_an_items_figure_when_the_question_asks_for_one():
     assert _first_sentence(step).text == "- Reach the licensing minimums."
     plain = item("Pass the board exam. Most people study for it with a group.", NURSING, 2.0, 1)
     assert _first_sentence(plain, amounts=True).text == "- Pass the board exam."
+
+
+def test_a_yes_no_question_about_money_asks_whether_not_how_much():
+    from careerbot.answer.evidence import asks_figure
+
+    assert not asks_figure("do plumbing apprentices get paid while they train or is it free labour?")
+    assert not asks_figure("Does a vet nurse earn more than a care assistant?")
+    assert asks_figure("Does a vet nurse earn more, and how much?")  # the second clause asks the amount
+    assert asks_figure("do you know what vet nurses earn?")  # "what … earn" asks for the amount

@@ -53,6 +53,7 @@ _MONEY_WORDS = r"\b(?:" + "|".join(EARNED_WORDS + SPENT_WORDS) + r")\b"
 _MONEY_WORD = re.compile(_MONEY_WORDS, re.I)
 # A score, a grade point average or a rate is a number too ("what GRE score do programs require?").
 _FIGURE = re.compile(r"\bpercent|\bpercentage\b|%|\bhow much (?:money|do|does|did|will|would|can|could|is)\b|"
+                     r"\bhow much\s*\?|"
                      r"\bwhat (?:\w+ )?(?:scores?|gpa|rates?)\b|"
                      + _MONEY_WORDS, re.I)
 # A clause that opens with the asker ("I", "my", "we") tells about them; it asks only if it ends in "?".
@@ -65,6 +66,10 @@ _MONEY_ASKED = re.compile(_MONEY_WORDS + r"|\bmoney\b|\bhow much (?:do|does|did|
 # "How can a nurse earn more?" asks for a way, not an amount: a money word in a question of manner is no
 # figure asked ("how much …" still is).
 _MANNER = re.compile(r"\bhow (?:can|could|do|does|did|should|would|might|to)\b", re.I)
+# "Do apprentices get paid while they train?" asks whether, not how much: a yes/no question (it opens with
+# an auxiliary and asks no what / which / how) names money without asking for an amount.
+_YES_NO = re.compile(r"^\W*(?:do|does|did|is|are|was|were|can|could|will|would|should|has|have)\b(?!.*\b(?:what|which|"
+                     r"how)\b)", re.I)
 
 
 def asks_figure(query: str) -> bool:
@@ -73,7 +78,7 @@ def asks_figure(query: str) -> bool:
     Usage: asks_figure("how much do electricians earn?")  # True"""
     clauses = [c for c in re.split(r"(?<=[,;:.!])\s+", query.strip()) if c]
     asked = [c for c in clauses if c.rstrip().endswith("?") or not _TELLS.match(c)] or clauses
-    return any(_FIGURE.search(_MONEY_WORD.sub(" ", c) if _MANNER.search(c) else c) for c in asked)
+    return any(_FIGURE.search(_MONEY_WORD.sub(" ", c) if _MANNER.search(c) or _YES_NO.match(c) else c) for c in asked)
 
 
 def asks_amount(query: str) -> bool:
