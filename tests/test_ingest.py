@@ -403,10 +403,13 @@ def test_a_page_dump_keeps_headings_that_lost_their_blank_line_and_a_title_over_
             "What a vet nurse does\n"
             "Vet nurses monitor anaesthesia, run lab tests and nurse animals after surgery in a busy practice.\n\n"
             "How long it takes\n"
-            "The diploma takes three years, with at least 1,800 hours of supervised placement in a practice.\n")
+            "The diploma takes three years, with at least 1,800 hours of supervised placement in a practice.\n\n"
+            "How to apply, step by step\n1. Find a training practice.\n2. Enrol at a college.\n")
     article = parse_text(page, "vet_nursing.txt")
     assert article.title.startswith("The Veterinary Nursing Diploma in Scotland")
-    assert [s.heading for s in article.sections if s.heading] == ["What a vet nurse does", "How long it takes"]
+    assert [s.heading for s in article.sections if s.heading] == ["What a vet nurse does", "How long it takes",
+                                                                   "How to apply, step by step"]
+    assert article.sections[-1].blocks == ("- Find a training practice.\n- Enrol at a college.",)
     body = [b for s in article.sections for b in s.blocks]
     assert body[0].startswith("Vet nursing is one of") and not any("Veterinary Nursing Diploma" in b for b in body)
     # A stack of lines that each stand alone and head no prose stays paragraphs (a byline over a date).

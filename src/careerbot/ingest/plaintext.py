@@ -103,8 +103,14 @@ def text_blocks(lines: list[str]) -> list[Block]:
             flush()
             continue
         if BULLET.match(line) and not (_NUMBERED.match(line) and _standalone(lines, i) and is_heading_line(line)):
+            # A heading typed right above its list ("How to get started" then "1. …", no blank line between).
+            heading = para.pop() if para and is_heading_line(para[-1]) and (len(para) == 1 or is_line_stack(para)) \
+                else None
             if para:
                 flush()
+            if heading:
+                flush()
+                blocks.append(Block(HEADING, heading, level=2))
             items.append(BULLET.sub("", line).strip())
         elif items and raw.startswith((" ", "\t")):
             items[-1] += " " + line  # continuation of a wrapped list item
