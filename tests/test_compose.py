@@ -409,3 +409,19 @@ def test_a_yes_no_question_about_money_asks_whether_not_how_much():
     assert not asks_figure("Does a vet nurse earn more than a care assistant?")
     assert asks_figure("Does a vet nurse earn more, and how much?")  # the second clause asks the amount
     assert asks_figure("do you know what vet nurses earn?")  # "what … earn" asks for the amount
+
+
+def test_a_place_that_scopes_one_side_of_a_comparison_does_not_bind_the_other():
+    from types import SimpleNamespace
+
+    from careerbot.answer.evidence import judge
+    from careerbot.answer.rewrite import Vocabulary
+
+    pilot = Hit("pilot.html#0", "", 0.9, "Becoming a pilot", (), "pilot.html", None, 0)
+    texts = {"pilot.html": "Most students reach the airlines in around two years.",
+             "plumber.txt": "In Ontario the apprenticeship takes about five years."}
+    chunks = [SimpleNamespace(source=s, title=s, section_name="", text=t) for s, t in texts.items()]
+    vocab = Vocabulary.build(list(texts.values())).with_articles(chunks)
+    verdict = judge("Which takes longer: plumbing in Ontario or flying for an airline?", ["long"], {"long": 1.0},
+                    [unit(texts["pilot.html"], pilot, 2.0)], vocab, False, set(), {"long": frozenset({"long"})})
+    assert verdict.eligible  # the pilot's side is not about Ontario

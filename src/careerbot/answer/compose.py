@@ -21,9 +21,8 @@ from .evidence import MIN_FIT, Evidence, Unit, asks_amount, gather, holds_number
 from .library import Library
 from .parts import Part, split_question
 from .recall import references_of
-from .rewrite import asked_numbers, content_terms, numbers, terms
+from .rewrite import COMPARES, asked_numbers, content_terms, numbers, terms
 
-_COMPARES = re.compile(r"\b(vs\.?|versus|compar\w*|differ\w*|between|or|than|both|each|contrast)\b", re.I)
 # Two things compared that are not entities ("how does alternative certification differ from a provisional
 # license?", "difference between a bootcamp and a degree", "bootcamp vs degree"): generic English only.
 _SIDES = (re.compile(r"\bdifferences? between (?P<a>[^?,;:]+?) and (?P<b>[^?,;:]+)", re.I),
@@ -190,7 +189,7 @@ def select(ev: Evidence, share: float = 1.0) -> list[Block]:
     blocks: list[Block] = []
     # Two roles make a comparison when the question compares ("vs", "differ", "or", "than", "both"); "how do
     # nurses support surgeons?" names two roles but asks one thing.
-    if len(roles) > 1 and _COMPARES.search(ev.query):
+    if len(roles) > 1 and COMPARES.search(ev.query):
         blocks = _per_role(candidates, roles, ev)
     else:
         roles = roles[:1]

@@ -23,7 +23,7 @@ from .entities import Lexicon, Mention, fit
 from .library import Library
 from .recall import Remembering, previous_articles, recall, recall_within, references_of, with_neighbours
 from .related import TEMPLATE, RelatedTerms
-from .rewrite import Vocabulary, asked_numbers, content_terms, earlier_questions, expand, rewrite_query
+from .rewrite import COMPARES, Vocabulary, asked_numbers, content_terms, earlier_questions, expand, rewrite_query
 
 MIN_FIT = 0.6  # a unit must speak about the asked role at least this well to support an answer
 # Calibrated on tests/questions.jsonl (see docs/answers.md): the supporting unit must cover this share
@@ -443,7 +443,8 @@ def judge(query: str, wanted: list[str], aspects: dict[str, float], units: list[
     names = [w for w in proper if not any(vocab.known(t) for t in vocab.lexicon.terms(w))]
     # A name the corpus uses must still be used by the answering unit's article: "How much does a
     # physiotherapist earn in Canada?" is not answered by an article whose figures are England's.
-    scopes = {m.group(1) for m in _SCOPE.finditer(query)}
+    # In a comparison the place may scope one side only ("plumbing in Ontario or flying for an airline").
+    scopes = set() if COMPARES.search(query) else {m.group(1) for m in _SCOPE.finditer(query)}
     known_names = [w for w in proper if w not in names and w in scopes]
     if figure:
         # A figure is about someone: a word the articles never use ("ethicist") must be in the figure's
