@@ -170,3 +170,11 @@ def test_a_clipped_word_is_written_out_for_the_encoder():
     assert vocab.unclipped("physiotherapy") is None and vocab.unclipped("hard") is None  # known words stay
     assert expand("is physio hard to get into?", NURSING, vocab) == "is physio hard to get into? (physiotherapy)"
     assert expand("is physio hard to get into?", NURSING) == "is physio hard to get into?"
+
+
+def test_a_title_that_says_how_someone_became_one_names_a_role_whatever_its_ending():
+    lexicon = Lexicon.build(titles=["How I Became an Airline Pilot at 34"], headings=["What it costs"],
+                            bodies=["Most pilots build hours as instructors.", "Airline pilots retire at 65."])
+    assert names(lexicon, "what do pilots earn?") == ["pilots"]
+    assert names(Lexicon.build(titles=["Flying at 34"], headings=[], bodies=["Pilots retire at 65."]),
+                 "what do pilots earn?") == []  # no title or sentence speaks of it as a role

@@ -71,9 +71,12 @@ class Lexicon:
         named = [r for text in [*titles, *headings, *defined] for r in _key_runs(text)]
         in_titles = {r[-1] for text in [*titles, *defined] for r in _key_runs(text)}
         role_uses, named_uses = Counter(r[-1] for r in used), Counter(r[-1] for r in named)
+        # A title that says "How I Became an Airline Pilot" names a role, whatever its ending.
+        titled = {r[-1] for t in titles for m in _ROLE_BEFORE.finditer(t) for r in _key_runs(m.group(1))[:1]}
         agents = _agent_nouns([*titles, *bodies])
-        heads = {h for h in named_uses if h not in _NOT_ENTITY and (role_uses[h] >= MIN_USES or h in agents and (
-            h in in_titles or role_uses[h] or named_uses[h] >= MIN_USES))}
+        heads = {h for h in named_uses if h not in _NOT_ENTITY and (
+            role_uses[h] >= MIN_USES or h in titled
+            or h in agents and (h in in_titles or role_uses[h] or named_uses[h] >= MIN_USES))}
         runs = [r for r in named + used if r[-1] in heads]
         before = Counter(w for r in runs for w in set(r[:-1]))
         modifiers = {w for w, n in before.items() if n >= MIN_USES and w not in _NOT_ENTITY}
