@@ -359,25 +359,27 @@ def test_a_time_ago_is_neither_a_count_nor_a_span():
     assert _answers_quantity("How long does the course take?", "It takes two years, part time.")
 
 
-def test_a_place_the_corpus_knows_must_be_one_the_answering_article_names():
+def judged(question: str, texts: dict[str, str], answering: str, terms: list[str], figure: bool = False):
+    """The verdict on a question when the one unit is the whole text of article `answering` (model-free)."""
     from types import SimpleNamespace
 
     from careerbot.answer.evidence import judge
     from careerbot.answer.rewrite import Vocabulary
 
-    physio = Hit("physio.md#0", "", 0.9, "Becoming a physiotherapist", (), "physio.md", None, 0)
-    texts = {"physio.md": "Physiotherapists in England earn £28,407 in their first year.",
-             "plumber.txt": "Plumbers in Canada earn $35 an hour once qualified."}
+    hit = Hit(f"{answering}#0", "", 0.9, answering, (), answering, None, 0)
     chunks = [SimpleNamespace(source=s, title=s, section_name="", text=t) for s, t in texts.items()]
     vocab = Vocabulary.build(list(texts.values())).with_articles(chunks)
-    figure = unit(texts["physio.md"], physio, 2.0)
+    return judge(question, terms, {terms[-1]: 1.0}, [unit(texts[answering], hit, 2.0)], vocab, figure, set(),
+                 {t: frozenset({t}) for t in terms})
 
-    def verdict(question):
-        return judge(question, ["physiotherapist", "earn"], {"earn": 1.0}, [figure], vocab, True, set(),
-                     {"physiotherapist": frozenset({"physiotherapist"}), "earn": frozenset({"earn"})})
 
-    assert verdict("How much does a physiotherapist earn in England?").answerable
-    refused = verdict("How much does a physiotherapist earn in Canada?")  # Canada: only the plumbing article
+def test_a_place_the_corpus_knows_must_be_one_the_answering_article_names():
+    texts = {"physio.md": "Physiotherapists in England earn £28,407 in their first year.",
+             "plumber.txt": "Plumbers in Canada earn $35 an hour once qualified."}
+    asked = ["physiotherapist", "earn"]
+    assert judged("How much does a physiotherapist earn in England?", texts, "physio.md", asked, True).answerable
+    # Canada: only the plumbing article names it.
+    refused = judged("How much does a physiotherapist earn in Canada?", texts, "physio.md", asked, True)
     assert not refused.answerable and not refused.eligible
 
 
@@ -412,16 +414,8 @@ def test_a_yes_no_question_about_money_asks_whether_not_how_much():
 
 
 def test_a_place_that_scopes_one_side_of_a_comparison_does_not_bind_the_other():
-    from types import SimpleNamespace
-
-    from careerbot.answer.evidence import judge
-    from careerbot.answer.rewrite import Vocabulary
-
-    pilot = Hit("pilot.html#0", "", 0.9, "Becoming a pilot", (), "pilot.html", None, 0)
     texts = {"pilot.html": "Most students reach the airlines in around two years.",
              "plumber.txt": "In Ontario the apprenticeship takes about five years."}
-    chunks = [SimpleNamespace(source=s, title=s, section_name="", text=t) for s, t in texts.items()]
-    vocab = Vocabulary.build(list(texts.values())).with_articles(chunks)
-    verdict = judge("Which takes longer: plumbing in Ontario or flying for an airline?", ["long"], {"long": 1.0},
-                    [unit(texts["pilot.html"], pilot, 2.0)], vocab, False, set(), {"long": frozenset({"long"})})
+    verdict = judged("Which takes longer: plumbing in Ontario or flying for an airline?", texts, "pilot.html",
+                     ["long"])
     assert verdict.eligible  # the pilot's side is not about Ontario
