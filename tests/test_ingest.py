@@ -427,3 +427,18 @@ def test_a_title_with_a_dashed_site_name_is_the_pages_own_heading():
     article = parse_text(page, "paramedic.html")
     assert article.title == "Becoming a Paramedic: What It Takes"
     assert [s.path for s in article.sections if s.path] == [("Training",)]  # the title is no section above all
+
+
+def test_a_short_lead_in_and_its_list_after_the_last_long_paragraph_are_not_the_pages_end():
+    from careerbot.ingest import parse_text
+
+    page = ("---\ntitle: How to Become an Electrician\n---\n"
+            "Start with a pre-apprenticeship course at a trade school, which covers safety, basic wiring and the "
+            "electrical code. Each module lasts two weeks and ends with a short practical test, and many schools "
+            "offer evening classes for people who work during the day.\n\n"
+            "The modules cover:\n\n- Workplace safety\n- Reading blueprints\n- Residential circuits\n\n"
+            "After that, apply to a union apprenticeship or to a contractor who will sponsor your training.\n\n"
+            "## Getting licensed\n\nOnce the hours are done, you sit the journeyman exam, a test of the code and of "
+            "electrical theory.\n")
+    text = body(parse_text(page, "electrician.md"))
+    assert "- Reading blueprints" in text and "After that, apply to a union" in text and "journeyman exam" in text

@@ -213,9 +213,11 @@ def _drop_author_bio(blocks: list[Block], author: str | None) -> list[Block]:
 
 
 def _prose_follows(blocks: list[Block], classes: list[str], i: int) -> bool:
-    """The next paragraph after block i, past headings, is prose (good or near-good)."""
+    """The next paragraph after block i, past headings and lists, is prose (good or near-good): a lead-in,
+    its list and the paragraph after them ("The modules cover:", the modules, "After that, apply …") are
+    the article going on, not its end."""
     for j in range(i + 1, len(blocks)):
-        if blocks[j].kind != HEADING:
+        if blocks[j].kind not in (HEADING, LIST):
             return blocks[j].kind == PARA and classes[j] in (GOOD, NEAR)
     return False
 
