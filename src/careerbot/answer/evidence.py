@@ -260,7 +260,7 @@ def gather(kb: Library, question: str, history: list[dict]) -> Evidence:
     figure = asks_figure(query)
     ask = _Asked(query_vector, wanted, asked, {t: term_weight(alternatives[t], vocab) for t in wanted}, aspects,
                  set(alternatives[next(iter(aspects))]) if aspects else set(), {t for r in asked for t in r.terms},
-                 set(refs.scoped | refs.favoured | kept), lexicon, alternatives, vocab)
+                 set(refs.scoped | refs.favoured | kept), lexicon, alternatives, vocab, bool(_NEXT_ASKED.search(query)))
     contrast = LATE_CONTRAST if kb.snapshot.manifest.get("sentence_vectors") == "late" else 0.0
     units: list[Unit] = []
     seen: set[tuple] = set()
@@ -310,6 +310,7 @@ class _Asked:
     lexicon: Lexicon
     alternatives: dict[str, frozenset[str]]  # each wanted term → the corpus stems that count as it
     vocab: Vocabulary
+    next_step: bool = False  # the question asks what comes after something
 
 
 def contrasted(vectors: np.ndarray, weight: float) -> np.ndarray:
@@ -369,12 +370,20 @@ def _score_units(ask: _Asked, hit: Hit, texts: list[str], vectors: np.ndarray, s
         headed = 0.15 * named + 0.15 * (named and ask.role_terms <= heading and fit >= 0.8)
         # A question that only names an entity ("what is a paralegal?") asks for a description.
         describe = 0.2 if not ask.aspects and not item else 0.0
-        score = (0.5 * float(rank_sim) + 0.5 * hit.similarity + 0.25 * coverage + 0.5 * aspect + 0.5 * fit
+        # "What do I do after the course?": a unit that opens on the next step ("After that, …") answers it.
+        follows = NEXT_STEP * (ask.next_step and bool(_NEXT_STEP.match(text)))
+        score = follows + (0.5 * float(rank_sim) + 0.5 * hit.similarity + 0.25 * coverage + 0.5 * aspect + 0.5 * fit
                  + 0.2 * min(1.0, len(novel) / 4) + headed + describe + 0.2 * (hit.source in ask.named_sources)
                  - (0.3 if introduces and not item else 0.0))
         units.append(Unit(text, hit, i, lead_in, float(sim), coverage, aspect, fit, score, tuple(mentioned),
                           vectors[i]))
     return units
+
+
+NEXT_STEP = 0.3  # 0.15-0.5 give the same figures on every set
+# A question about what comes after something, and a unit that opens on the next step (plain English).
+_NEXT_ASKED = re.compile(r"\b(?:after|next|then)\b(?!\s+\d)", re.I)
+_NEXT_STEP = re.compile(r"^(?:after (?:that|this)|then|next|afterwards|once (?:that|this|you)|from there)\b", re.I)
 
 
 def term_weight(alternatives: frozenset[str], vocab: Vocabulary) -> float:
