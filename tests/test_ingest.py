@@ -412,6 +412,12 @@ def test_a_page_dump_keeps_headings_that_lost_their_blank_line_and_a_title_over_
     assert article.sections[-1].blocks == ("- Find a training practice.\n- Enrol at a college.",)
     body = [b for s in article.sections for b in s.blocks]
     assert body[0].startswith("Vet nursing is one of") and not any("Veterinary Nursing Diploma" in b for b in body)
+    # No blank line anywhere up top: menu, contents, title, byline, date and the first paragraph in one stack.
+    stacked = parse_text("Home\nCareers\nTable of contents\nWhat vet nurses do\nHow to Become a Vet Nurse\n"
+                         "By Morag Dunn\nUpdated March 4, 2024 · 9 min read\nVet nursing is one of the few animal "
+                         "careers with a clear, regulated route in, and it pays while you train if you choose the "
+                         "apprenticeship route through a practice.\n", "vet_nurse_path.txt")
+    assert stacked.title == "How to Become a Vet Nurse"
     # A stack of lines that each stand alone and head no prose stays paragraphs (a byline over a date).
     stack = parse_text("Teaching in Wales\n\nBy Ann Jones\nMarch 3, 2024\n\nTeachers in Wales plan lessons, mark "
                        "work and meet parents across a long and busy school year.\n", "wales.txt")

@@ -59,15 +59,18 @@ def is_line_stack(lines: list[str]) -> bool:
 
 def stacked_blocks(lines: list[str]) -> list[Block]:
     """A stack of lines, one block each. A heading-like line right above a line of running prose ("What a
-    plumber does" over its paragraph, with no blank line between), or above a dateline as the stack's first
-    line (a title over "By … | March 3, 2024"), is a heading: pages copied from a browser often lose the
-    blank line after a heading."""
+    plumber does" over its paragraph, with no blank line between), or a title above its dateline (as the
+    stack's first line over "By … | March 3, 2024", or anywhere over "By …" and a date), is a heading: pages
+    copied from a browser often lose the blank line after a heading."""
     blocks = []
     for i, line in enumerate(lines):
         following = lines[i + 1] if i + 1 < len(lines) else ""
         prose = bool(following) and not is_heading_line(following) and len(following.split()) > 12
-        dateline = i == 0 and bool(following) and find_date([following], 120) is not None \
-            and not line.lower().startswith("by ")
+        # A title over its dateline: the stack's first line over a date, or any line over "By …" and a date.
+        below = lines[i + 1:i + 3]
+        dated = [find_date([b], 120) is not None for b in below]
+        dateline = not line.lower().startswith("by ") and bool(dated) and (
+            (i == 0 and dated[0]) or (len(below) == 2 and below[0].lower().startswith("by ") and dated[1]))
         # A title over its dateline may be as long as a title gets (choose_title's 16 words).
         heading = is_heading_line(line, 16 if dateline else 12) and not find_date([line], 120) and (prose or dateline)
         blocks.append(Block(HEADING, line, level=2) if heading else Block(PARA, line))
