@@ -359,8 +359,10 @@ def test_a_time_ago_is_neither_a_count_nor_a_span():
     assert _answers_quantity("How long does the course take?", "It takes two years, part time.")
 
 
-def judged(question: str, texts: dict[str, str], answering: str, terms: list[str], figure: bool = False):
-    """The verdict on a question when the one unit is the whole text of article `answering` (model-free)."""
+def judged(question: str, texts: dict[str, str], answering: str, terms: list[str], figure: bool = False,
+           related: dict[str, frozenset[str]] | None = None):
+    """The verdict on a question when the one unit is the whole text of article `answering` (model-free);
+    `related`: a term's related corpus stems, as the model would find them."""
     from types import SimpleNamespace
 
     from careerbot.answer.evidence import judge
@@ -370,7 +372,7 @@ def judged(question: str, texts: dict[str, str], answering: str, terms: list[str
     chunks = [SimpleNamespace(source=s, title=s, section_name="", text=t) for s, t in texts.items()]
     vocab = Vocabulary.build(list(texts.values())).with_articles(chunks)
     return judge(question, terms, {terms[-1]: 1.0}, [unit(texts[answering], hit, 2.0)], vocab, figure, set(),
-                 {t: frozenset({t}) for t in terms})
+                 {t: frozenset({t}) | (related or {}).get(t, frozenset()) for t in terms})
 
 
 def test_a_place_the_corpus_knows_must_be_one_the_answering_article_names():
@@ -419,3 +421,16 @@ def test_a_place_that_scopes_one_side_of_a_comparison_does_not_bind_the_other():
     verdict = judged("Which takes longer: plumbing in Ontario or flying for an airline?", texts, "pilot.html",
                      ["long"])
     assert verdict.eligible  # the pilot's side is not about Ontario
+
+
+def test_a_name_the_articles_write_in_another_form_is_theirs_and_scopes_the_answer():
+    texts = {"social.txt": "In Canada the entry exam has 150 questions and takes four hours.",
+             "vet.html": "The national exam has 170 scored questions and a pass score of 425."}
+    canadian = {"canadian": frozenset({"canada"})}  # "Canadian" where the articles say "Canada"
+    asked = ["canadian", "exam", "question"]
+    assert judged("How many questions are on the Canadian exam?", texts, "social.txt", asked,
+                  related=canadian).eligible
+    # The vet exam's article never names Canada; the social work one gives no score.
+    for source in texts:
+        assert not judged("What score do you need to pass the Canadian exam?", texts, source,
+                          ["score", "canadian", "exam"], True, canadian).eligible, source

@@ -143,6 +143,7 @@ _RANKS = re.compile(r"\b(?:most|best|top|\w{3,}est|better|worse)\b", re.IGNORECA
 _PROPER = re.compile(r"(?<=[a-z,;:] )[A-Z][a-z]{2,}\b")
 # "… in Canada", "… at Google": a place or an organisation that scopes what is asked.
 _SCOPE = re.compile(r"\b(?:in|at)\s+(?:the\s+)?([A-Z][a-z]{2,})\b")
+_FIGURE_NOUN = re.compile(r"\bwhat (?:\w+ )?(scores?|gpa|rates?)\b", re.I)
 # "What was the name of …", "… called?": the answer is a name, written with a capital inside a sentence.
 _NAME_ASKED = re.compile(r"\bname of\b|\b(?:called|named)\s*\?", re.I)
 
@@ -449,29 +450,37 @@ def judge(query: str, wanted: list[str], aspects: dict[str, float], units: list[
     name_asked = bool(_NAME_ASKED.search(query))
     asked_words = {w.lower() for w in re.findall(r"[A-Za-z]+", query)}
     proper = [w for w in _PROPER.findall(query) if not any(t in references for t in vocab.lexicon.terms(w))]
-    names = [w for w in proper if not any(vocab.known(t) for t in vocab.lexicon.terms(w))]
+    forms = {w: {a for t in vocab.lexicon.terms(w) for a in alternatives.get(t, frozenset({t}))} for w in proper}
+    # A name the articles use in another form is theirs ("Canadian" where they say "Canada": a related term).
+    names = [w for w in proper if not _known(frozenset(forms[w]), vocab)]
     # A name the corpus uses must still be used by the answering unit's article: "How much does a
-    # physiotherapist earn in Canada?" is not answered by an article whose figures are England's.
-    # In a comparison the place may scope one side only ("plumbing in Ontario or flying for an airline").
-    scopes = set() if COMPARES.search(query) else {m.group(1) for m in _SCOPE.finditer(query)}
-    known_names = [w for w in proper if w not in names and w in scopes]
+    # physiotherapist earn in Canada?" is not answered by an article whose figures are England's; nor is a
+    # question about "the Canadian exam" by an article that never names Canada. In a comparison the place
+    # may scope one side only ("plumbing in Ontario or flying for an airline").
+    scopes = {m.group(1) for m in _SCOPE.finditer(query)} \
+        | {w for w in proper if w not in names and not any(vocab.known(t) for t in vocab.lexicon.terms(w))}
+    known_names = [w for w in proper if w not in names and w in scopes and not COMPARES.search(query)]
     if figure:
         # A figure is about someone: a word the articles never use ("ethicist") must be in the figure's
         # sentence, like a name. Words that only qualify the amount ("extra", "per hour") name nobody.
         names += [t for t in aspects if not _known(alternatives[t], vocab) and not t[:1].isdigit()
                   and t not in _AMOUNT_TERMS]
+    # "What score / GPA / rate …?" names the figure it wants: a unit with some other number does not give it.
+    named_figure = _FIGURE_NOUN.search(query)
+    kind_word = next(iter(tokenize(named_figure.group(1))), "") if named_figure else ""
     best, reason, eligible = None, "off-topic", []
     for unit in units:
         if unit.fit < MIN_FIT:
             continue
         failed = ("figure" if figure and not holds_number(unit.text) else
+                  "figure" if kind_word and not alternatives.get(kind_word, {kind_word}) & set(tokenize(unit.text)) else
                   "figure" if money and not _MONEY.search(unit.text) else
                   "figure" if kind and _other_kind(kind, unit) else
                   "ranking" if ranking and not _RANKS.search(unit.text) else
                   "figure" if not _answers_quantity(query, unit.text, alternatives) else
                   "numbers" if any(n not in unit.text.replace(",", "") for n in required_numbers) else
                   "names" if any(not says_name(name, unit.text) for name in names) else
-                  "names" if any(not set(vocab.lexicon.terms(name)) & vocab.article_terms.get(unit.hit.source, set())
+                  "names" if any(not forms[name] & vocab.article_terms.get(unit.hit.source, set())
                                  for name in known_names) else
                   "names" if name_asked and not any(w.lower() not in asked_words for w in _PROPER.findall(unit.text))
                   else "")
