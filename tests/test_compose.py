@@ -234,6 +234,7 @@ def test_a_question_of_manner_about_money_asks_for_a_way_not_an_amount():
     assert not asks_figure("How do teachers get paid more over the summer?")
     assert asks_figure("how much can a nurse earn on nights?")  # an amount, however it is asked
     assert asks_figure("How can I tell what percent of electricians are unionized?")  # a figure word stays one
+    assert asks_figure("How does pay for a vet nurse compare with a care assistant?")  # compares amounts
 
 
 def test_a_comparison_side_no_sentence_covers_is_described_by_the_section_named_for_it():

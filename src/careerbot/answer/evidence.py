@@ -78,7 +78,9 @@ def asks_figure(query: str) -> bool:
     Usage: asks_figure("how much do electricians earn?")  # True"""
     clauses = [c for c in re.split(r"(?<=[,;:.!])\s+", query.strip()) if c]
     asked = [c for c in clauses if c.rstrip().endswith("?") or not _TELLS.match(c)] or clauses
-    return any(_FIGURE.search(_MONEY_WORD.sub(" ", c) if _MANNER.search(c) or _YES_NO.match(c) else c) for c in asked)
+    # "How does pay compare …?" compares amounts: no question of manner.
+    return any(_FIGURE.search(_MONEY_WORD.sub(" ", c) if (_MANNER.search(c) and not COMPARES.search(c))
+                              or _YES_NO.match(c) else c) for c in asked)
 
 
 def asks_amount(query: str) -> bool:
