@@ -435,3 +435,10 @@ def test_a_name_the_articles_write_in_another_form_is_theirs_and_scopes_the_answ
     for source in texts:
         assert not judged("What score do you need to pass the Canadian exam?", texts, source,
                           ["score", "canadian", "exam"], True, canadian).eligible, source
+
+
+def test_how_much_more_is_answered_by_a_share_as_well_as_an_amount():
+    texts = {"vet.md": "In London, vet nurse salaries are usually 10 to 15% higher than elsewhere."}
+    asked = ["vet", "nurs", "earn", "london"]
+    assert judged("How much more do vet nurses earn in London?", texts, "vet.md", asked, True).eligible
+    assert not judged("How much do vet nurses earn in London?", texts, "vet.md", asked, True).eligible  # an amount

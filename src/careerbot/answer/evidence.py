@@ -145,6 +145,8 @@ _RANKS = re.compile(r"\b(?:most|best|top|\w{3,}est|better|worse)\b", re.IGNORECA
 _PROPER = re.compile(r"(?<=[a-z,;:] )[A-Z][a-z]{2,}\b")
 # "… in Canada", "… at Google": a place or an organisation that scopes what is asked.
 _SCOPE = re.compile(r"\b(?:in|at)\s+(?:the\s+)?([A-Z][a-z]{2,})\b")
+_RELATIVE = re.compile(r"\bhow much (?:more|less|extra|higher|lower)\b", re.I)
+_SHARE = re.compile(r"\d\s?%|\bpercent\b", re.I)
 _FIGURE_NOUN = re.compile(r"\bwhat (?:\w+ )?(scores?|gpa|rates?)\b", re.I)
 # "What was the name of …", "… called?": the answer is a name, written with a capital inside a sentence.
 _NAME_ASKED = re.compile(r"\bname of\b|\b(?:called|named)\s*\?", re.I)
@@ -467,6 +469,8 @@ def judge(query: str, wanted: list[str], aspects: dict[str, float], units: list[
         # sentence, like a name. Words that only qualify the amount ("extra", "per hour") name nobody.
         names += [t for t in aspects if not _known(alternatives[t], vocab) and not t[:1].isdigit()
                   and t not in _AMOUNT_TERMS]
+    # "How much more would I earn in London?" is answered by a share as well as an amount ("10 to 15% higher").
+    relative = bool(_RELATIVE.search(query))
     # "What score / GPA / rate …?" names the figure it wants: a unit with some other number does not give it.
     named_figure = _FIGURE_NOUN.search(query)
     kind_word = next(iter(tokenize(named_figure.group(1))), "") if named_figure else ""
@@ -476,7 +480,7 @@ def judge(query: str, wanted: list[str], aspects: dict[str, float], units: list[
             continue
         failed = ("figure" if figure and not holds_number(unit.text) else
                   "figure" if kind_word and not alternatives.get(kind_word, {kind_word}) & set(tokenize(unit.text)) else
-                  "figure" if money and not _MONEY.search(unit.text) else
+                  "figure" if money and not (_MONEY.search(unit.text) or relative and _SHARE.search(unit.text)) else
                   "figure" if kind and _other_kind(kind, unit) else
                   "ranking" if ranking and not _RANKS.search(unit.text) else
                   "figure" if not _answers_quantity(query, unit.text, alternatives) else
