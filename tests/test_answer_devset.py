@@ -41,7 +41,7 @@ def test_devset_answers_hold_their_ground(scored):
     assert overall["markers_ok%"] == 100.0
     # Floors a few answers under the figures at the last change (docs/answers.md), so a change that loses
     # several devset answers cannot land unnoticed; baseline before this work: 29.7 / 32.8 / 71.4.
-    assert overall["grounded%"] >= 80.0, overall  # 85.9%
+    assert overall["grounded%"] >= 82.0, overall  # 87.5%
     assert overall["false_abstain%"] <= 8.0, overall  # 0.0%
     assert overall["abstain_on_absent%"] >= 90.0, overall  # 100%
     assert overall["retrieval_hit@k%"] >= 88.0, overall  # 92.9%

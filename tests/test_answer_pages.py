@@ -6,7 +6,9 @@ the checkout does (the devset, test_answer_devset.py, lives outside it).
 - pages: nursing, teaching and design pages (tests/fixtures/pages, tests/questions-pages.jsonl, 24 questions);
 - trades: physiotherapy, airline pilot, CPA and plumbing pages in four formats with their furniture
   (tests/fixtures/trades, tests/questions-trades.jsonl, 26 questions), written blind by a helper who never
-  read the answer code.
+  read the answer code;
+- care: veterinary technician, chef, social worker and IT support vs sysadmin pages (tests/fixtures/care,
+  tests/questions-care.jsonl, 26 questions), written blind the same way.
 """
 from __future__ import annotations
 
@@ -25,8 +27,10 @@ HERE = Path(__file__).parent
 SETS = {
     # 18 / 18 answered right, 6 / 6 abstained (first contact: 13 / 18 right, 2 / 18 refused)
     "pages": {"facts_and_source": 0.83, "false_abstention": 0.12, "abstained_when_due": 0.83},
-    # 19 / 22 answered right, no false refusal, 4 / 4 abstained (first contact: 17 / 22, 2 / 22 refused, 3 / 4)
+    # 19 / 22 answered right, 1 / 22 refused, 4 / 4 abstained (first contact: 17 / 22, 2 / 22 refused, 3 / 4)
     "trades": {"facts_and_source": 0.77, "false_abstention": 0.1, "abstained_when_due": 0.75},
+    # 19 / 22 answered right, 1 / 22 refused, 4 / 4 abstained (first contact: 16 / 22, 3 / 22 refused, 4 / 4)
+    "care": {"facts_and_source": 0.77, "false_abstention": 0.1, "abstained_when_due": 0.75},
 }
 
 
