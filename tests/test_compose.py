@@ -361,9 +361,10 @@ def test_a_time_ago_is_neither_a_count_nor_a_span():
 
 
 def judged(question: str, texts: dict[str, str], answering: str, terms: list[str], figure: bool = False,
-           related: dict[str, frozenset[str]] | None = None):
+           related: dict[str, frozenset[str]] | None = None, aspects: list[str] | None = None):
     """The verdict on a question when the one unit is the whole text of article `answering` (model-free);
-    `related`: a term's related corpus stems, as the model would find them."""
+    `related`: a term's related corpus stems, as the model would find them; `aspects`: the terms asked of
+    the answer (default: the last)."""
     from types import SimpleNamespace
 
     from careerbot.answer.evidence import judge
@@ -372,7 +373,8 @@ def judged(question: str, texts: dict[str, str], answering: str, terms: list[str
     hit = Hit(f"{answering}#0", "", 0.9, answering, (), answering, None, 0)
     chunks = [SimpleNamespace(source=s, title=s, section_name="", text=t) for s, t in texts.items()]
     vocab = Vocabulary.build(list(texts.values())).with_articles(chunks)
-    return judge(question, terms, {terms[-1]: 1.0}, [unit(texts[answering], hit, 2.0)], vocab, figure, set(),
+    return judge(question, terms, dict.fromkeys(aspects or terms[-1:], 1.0), [unit(texts[answering], hit, 2.0)],
+                 vocab, figure, set(),
                  {t: frozenset({t}) | (related or {}).get(t, frozenset()) for t in terms})
 
 
@@ -442,3 +444,13 @@ def test_how_much_more_is_answered_by_a_share_as_well_as_an_amount():
     asked = ["vet", "nurs", "earn", "london"]
     assert judged("How much more do vet nurses earn in London?", texts, "vet.md", asked, True).eligible
     assert not judged("How much do vet nurses earn in London?", texts, "vet.md", asked, True).eligible  # an amount
+
+
+def test_what_the_asker_tells_of_themselves_is_no_name_a_figure_must_carry():
+    texts = {"vet.md": "Vet nurses start out earning about $43,900 a year in most clinics."}
+    terms, aspects = ["torn", "vet", "nurs", "start", "earn"], ["torn", "start", "earn"]
+    # "torn" is a word the articles never use, but it tells of the asker, not of the figure.
+    assert judged("I'm torn between vet nursing and teaching. What does a vet nurse earn at the start?", texts,
+                  "vet.md", terms, True, aspects=aspects).eligible
+    assert not judged("What does a torn vet nurse earn at the start?", texts, "vet.md", terms, True,
+                      aspects=aspects).eligible  # asked of the figure, it must be there

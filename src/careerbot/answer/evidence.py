@@ -76,11 +76,16 @@ def asks_figure(query: str) -> bool:
     """The question asks for a number: a figure word outside what the asker tells of themselves ("my
     employer might pay for my masters, anything to watch out for?" asks for no amount).
     Usage: asks_figure("how much do electricians earn?")  # True"""
-    clauses = [c for c in re.split(r"(?<=[,;:.!])\s+", query.strip()) if c]
-    asked = [c for c in clauses if c.rstrip().endswith("?") or not _TELLS.match(c)] or clauses
     # "How does pay compare …?" compares amounts: no question of manner.
     return any(_FIGURE.search(_MONEY_WORD.sub(" ", c) if (_MANNER.search(c) and not COMPARES.search(c))
-                              or _YES_NO.match(c) else c) for c in asked)
+                              or _YES_NO.match(c) else c) for c in asked_clauses(query))
+
+
+def asked_clauses(query: str) -> list[str]:
+    """The clauses that ask, less those where the asker tells of themselves ("I'm torn between A and B.").
+    Usage: asked_clauses("I earn 50k as a teacher. How do I switch?")  # ["How do I switch?"]"""
+    clauses = [c for c in re.split(r"(?<=[,;:.!])\s+", query.strip()) if c]
+    return [c for c in clauses if c.rstrip().endswith("?") or not _TELLS.match(c)] or clauses
 
 
 def asks_amount(query: str) -> bool:
@@ -467,8 +472,10 @@ def judge(query: str, wanted: list[str], aspects: dict[str, float], units: list[
     if figure:
         # A figure is about someone: a word the articles never use ("ethicist") must be in the figure's
         # sentence, like a name. Words that only qualify the amount ("extra", "per hour") name nobody.
+        # Only words of what is asked: "I'm torn between …" tells of the asker.
+        asked_stems = set(tokenize(" ".join(asked_clauses(query))))
         names += [t for t in aspects if not _known(alternatives[t], vocab) and not t[:1].isdigit()
-                  and t not in _AMOUNT_TERMS]
+                  and t not in _AMOUNT_TERMS and t in asked_stems]
     # "How much more would I earn in London?" is answered by a share as well as an amount ("10 to 15% higher").
     relative = bool(_RELATIVE.search(query))
     # "What score / GPA / rate …?" names the figure it wants: a unit with some other number does not give it.
