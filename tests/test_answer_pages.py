@@ -29,7 +29,7 @@ SETS = {
     "pages": {"facts_and_source": 0.83, "false_abstention": 0.12, "abstained_when_due": 0.83},
     # 19 / 22 answered right, 1 / 22 refused, 4 / 4 abstained (first contact: 17 / 22, 2 / 22 refused, 3 / 4)
     "trades": {"facts_and_source": 0.77, "false_abstention": 0.1, "abstained_when_due": 0.75},
-    # 19 / 22 answered right, 1 / 22 refused, 4 / 4 abstained (first contact: 16 / 22, 3 / 22 refused, 4 / 4)
+    # 19 / 22 answered right, no false refusal, 4 / 4 abstained (first contact: 16 / 22, 3 / 22 refused, 4 / 4)
     "care": {"facts_and_source": 0.77, "false_abstention": 0.1, "abstained_when_due": 0.75},
 }
 
