@@ -72,6 +72,16 @@ def writable(tmp_path, session_corpus, session_index):
     return corpus, index
 
 
+def built_kb(root: Path, articles: dict[str, str], settings):
+    """A knowledge base built from small articles written for a test ({file name: text}) under root."""
+    from careerbot import KnowledgeBase
+
+    (root / "corpus").mkdir()
+    for name, text in articles.items():
+        (root / "corpus" / name).write_text(text, encoding="utf-8")
+    return KnowledgeBase.build(root / "corpus", root / "index", settings)
+
+
 @pytest.fixture(scope="session")
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -2,8 +2,7 @@
 that opens on the next step ("After that, …"), which leads the answer; with the real model over a small
 corpus outside AI."""
 import pytest
-
-from careerbot import KnowledgeBase
+from conftest import built_kb
 
 ARTICLE = """---
 title: "How to Become an Electrician: A Step-by-Step Plan"
@@ -43,11 +42,8 @@ apprentices find a sponsor through a union or a local contractor.
 
 @pytest.fixture(scope="module")
 def trades_kb(tmp_path_factory, settings):
-    root = tmp_path_factory.mktemp("next_step")
-    (root / "corpus").mkdir()
-    (root / "corpus" / "electrician_plan.md").write_text(ARTICLE, encoding="utf-8")
-    (root / "corpus" / "plumber.md").write_text(OTHER, encoding="utf-8")
-    return KnowledgeBase.build(root / "corpus", root / "index", settings)
+    return built_kb(tmp_path_factory.mktemp("next_step"), {"electrician_plan.md": ARTICLE, "plumber.md": OTHER},
+                    settings)
 
 
 def test_what_comes_after_something_is_answered_by_the_next_step(trades_kb):

@@ -1,8 +1,7 @@
 """Recall for comparisons, with the real model over a small corpus outside AI: a section named for one side
 joins that side's passages even when it shares none of the question's words."""
 import pytest
-
-from careerbot import KnowledgeBase
+from conftest import built_kb
 
 ARTICLE = """---
 title: "Nurse and Paramedic: Who Does What?"
@@ -48,11 +47,8 @@ states offer alternative certification for people who switch careers.
 
 @pytest.fixture(scope="module")
 def compare_kb(tmp_path_factory, settings):
-    root = tmp_path_factory.mktemp("recall")
-    (root / "corpus").mkdir()
-    (root / "corpus" / "nurse_and_paramedic.md").write_text(ARTICLE, encoding="utf-8")
-    (root / "corpus" / "teacher.md").write_text(OTHER, encoding="utf-8")
-    return KnowledgeBase.build(root / "corpus", root / "index", settings)
+    return built_kb(tmp_path_factory.mktemp("recall"), {"nurse_and_paramedic.md": ARTICLE, "teacher.md": OTHER},
+                    settings)
 
 
 def test_each_side_of_a_comparison_is_quoted_from_the_section_named_for_it(compare_kb):
