@@ -454,3 +454,13 @@ def test_what_the_asker_tells_of_themselves_is_no_name_a_figure_must_carry():
                   "vet.md", terms, True, aspects=aspects).eligible
     assert not judged("What does a torn vet nurse earn at the start?", texts, "vet.md", terms, True,
                       aspects=aspects).eligible  # asked of the figure, it must be there
+
+
+def test_a_question_about_the_next_step_is_told_from_one_about_a_count_or_a_time():
+    from careerbot.answer.evidence import _NEXT_ASKED, _NEXT_STEP
+
+    assert _NEXT_ASKED.search("what do I do after the pre-apprenticeship course?")
+    assert not _NEXT_ASKED.search("after how many practice problems did it click?")  # a count
+    assert not _NEXT_ASKED.search("what do nurses earn after 5 years?")  # a time
+    assert _NEXT_STEP.match("After that, apply to a union apprenticeship.") and _NEXT_STEP.match("Then sit the exam.")
+    assert not _NEXT_STEP.match("The course takes after-school hours.")

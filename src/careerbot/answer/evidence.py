@@ -392,7 +392,7 @@ def _score_units(ask: _Asked, hit: Hit, texts: list[str], vectors: np.ndarray, s
 
 NEXT_STEP = 0.3  # 0.15-0.5 give the same figures on every set
 # A question about what comes after something, and a unit that opens on the next step (plain English).
-_NEXT_ASKED = re.compile(r"\b(?:after|next|then)\b(?!\s+\d)", re.I)
+_NEXT_ASKED = re.compile(r"\b(?:after|next|then)\b(?!\s+(?:\d|how\b))", re.I)  # not "after how many …"
 _NEXT_STEP = re.compile(r"^(?:after (?:that|this)|then|next|afterwards|once (?:that|this|you)|from there)\b", re.I)
 
 
