@@ -178,3 +178,11 @@ def test_a_title_that_says_how_someone_became_one_names_a_role_whatever_its_endi
     assert names(lexicon, "what do pilots earn?") == ["pilots"]
     assert names(Lexicon.build(titles=["Flying at 34"], headings=[], bodies=["Pilots retire at 65."]),
                  "what do pilots earn?") == []  # no title or sentence speaks of it as a role
+
+
+def test_a_heading_that_asks_what_someone_does_names_a_role():
+    lexicon = Lexicon.build(titles=["The Plumbing Apprenticeship in Canada"], headings=["What a plumber actually does"],
+                            bodies=["Plumbers fix pipes in new houses.", "Most plumbers work for contractors."])
+    assert names(lexicon, "what do plumbers earn?") == ["plumbers"]
+    assert names(Lexicon.build(titles=["The Plumbing Apprenticeship"], headings=["Pay"],
+                               bodies=["Plumbers fix pipes in new houses."]), "what do plumbers earn?") == []

@@ -25,6 +25,9 @@ from ..retrieve.lexical import STOPWORDS, tokenize
 # Plain English that surrounds a person's role: "work as a", "become an", "hire a", "… who".
 _ROLE_BEFORE = re.compile(r"\b(?:as|become|becoming|became|be|being|am|hire|hiring|hired|aspiring)\s+an?\s+"
                           r"([A-Za-z][^.,;:!?()\n]{0,60})", re.I)
+# "What a plumber actually does", "What does a midwife do?": the person a heading or sentence asks about.
+_ROLE_DOES = re.compile(r"\bwhat (?:does |do )?an? ([A-Za-z][^.,;:!?()\n]{0,40}?)\s+(?:\w+ly\s+)?(?:does|do)\b",
+                        re.I)
 _ROLE_AFTER = re.compile(r"([^.,;:!?()\n]{0,60}?[A-Za-z]s)\s+who\b", re.I)
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9’'+#.-]*[A-Za-z0-9+#]|[A-Za-z]")
 _SPLIT = re.compile(r"[:;,.!?()\[\]{}|/\"“”‘’–—]+|\s-\s|\b(?:vs|versus|or|and|&)\b\.?", re.I)
@@ -70,6 +73,10 @@ class Lexicon:
         defined = [" ".join(expansion) for expansion, _ in aliases]
         named = [r for text in [*titles, *headings, *defined] for r in _key_runs(text)]
         in_titles = {r[-1] for text in [*titles, *defined] for r in _key_runs(text)}
+        asked_about = [r for text in [*titles, *headings, *bodies] for m in _ROLE_DOES.finditer(text)
+                       for r in _key_runs(m.group(1))[-1:]]
+        used += asked_about
+        named += [r for r in asked_about if r not in named]
         role_uses, named_uses = Counter(r[-1] for r in used), Counter(r[-1] for r in named)
         # A title that says "How I Became an Airline Pilot" names a role, whatever its ending.
         titled = {r[-1] for t in titles for m in _ROLE_BEFORE.finditer(t) for r in _key_runs(m.group(1))[:1]}
