@@ -52,10 +52,9 @@ _MONEY_FAMILY = {stem: family for family in (frozenset(tokenize(" ".join(w))) fo
 _MONEY_WORDS = r"\b(?:" + "|".join(EARNED_WORDS + SPENT_WORDS) + r")\b"
 _MONEY_WORD = re.compile(_MONEY_WORDS, re.I)
 # A score, a grade point average or a rate is a number too ("what GRE score do programs require?").
+_FIGURE_NOUN = re.compile(r"\bwhat (?:\w+ )?(scores?|gpa|rates?)\b", re.I)
 _FIGURE = re.compile(r"\bpercent|\bpercentage\b|%|\bhow much (?:money|do|does|did|will|would|can|could|is)\b|"
-                     r"\bhow much\s*\?|"
-                     r"\bwhat (?:\w+ )?(?:scores?|gpa|rates?)\b|"
-                     + _MONEY_WORDS, re.I)
+                     r"\bhow much\s*\?|" + _FIGURE_NOUN.pattern + "|" + _MONEY_WORDS, re.I)
 # A clause that opens with the asker ("I", "my", "we") tells about them; it asks only if it ends in "?".
 _TELLS = re.compile(r"(?:i|i['’](?:m|ve|d|ll)|my|me|we|we['’](?:re|ve)|our)\b", re.I)
 # A question about money wants an amount of money, not any number ("the top 1% earn more" is no salary).
@@ -90,8 +89,7 @@ def asked_clauses(query: str) -> list[str]:
 
 def asks_amount(query: str) -> bool:
     """The question asks for a figure, a count or a span of time. Usage: asks_amount("how many hours?")  # True"""
-    return asks_figure(query) or bool(_HOW_MANY.search(query) or re.search(r"\bhow long\b|\bhow much time\b",
-                                                                          query, re.I))
+    return asks_figure(query) or bool(_HOW_MANY.search(query) or _HOW_LONG.search(query))
 
 
 # Words about the articles themselves ("what do the articles cite / say / mention?"): what a question asks
@@ -137,6 +135,7 @@ _MONEY = re.compile(r"[$€£¥]\s?\d|\d\s?[kK]\b|\b\d{1,3}(?:,\d{3})+\b|\b\d+\s
                     r"\b(?:USD|EUR|GBP)\b", re.I)
 # "How many years …" is answered by "several years"; "how long …" by a span of time.
 _HOW_MANY = re.compile(r"\bhow many ((?:[a-z]+ )?[a-z]+)", re.I)
+_HOW_LONG = re.compile(r"\bhow long\b|\bhow much time\b", re.I)
 _QUANTITY = r"(?:\d[\d,.]*|several|few|dozens|hundreds|thousands|millions|" + _SMALL_NUMBERS + ")"
 # "… a few years ago" is when something happened: neither a span of time nor a count of years.
 _DURATION = re.compile(r"(?:" + _QUANTITY + r"|one|an?)\s+(?:\w+\s+)?"
@@ -152,7 +151,6 @@ _PROPER = re.compile(r"(?<=[a-z,;:] )[A-Z][a-z]{2,}\b")
 _SCOPE = re.compile(r"\b(?:in|at)\s+(?:the\s+)?([A-Z][a-z]{2,})\b")
 _RELATIVE = re.compile(r"\bhow much (?:more|less|extra|higher|lower)\b", re.I)
 _SHARE = re.compile(r"\d\s?%|\bpercent\b", re.I)
-_FIGURE_NOUN = re.compile(r"\bwhat (?:\w+ )?(scores?|gpa|rates?)\b", re.I)
 # "What was the name of …", "… called?": the answer is a name, written with a capital inside a sentence.
 _NAME_ASKED = re.compile(r"\bname of\b|\b(?:called|named)\s*\?", re.I)
 
@@ -241,7 +239,8 @@ def gather(kb: Library, question: str, history: list[dict]) -> Evidence:
     earlier = earlier_questions(history, vocab)
     kept = previous_articles(kb, embedder, earlier[0], vocab) \
         if earlier and not (refs.scoped or refs.favoured or lexicon.mentions(question)) else frozenset()
-    searched = clean_query(expand(query, lexicon, vocab), kb.settings.max_query_chars)
+    expanded = expand(query, lexicon, vocab)  # acronyms and clipped words written out, once per question
+    searched = clean_query(expanded, kb.settings.max_query_chars)
     if kept:
         contextual = clean_query(f"{searched} {earlier[0]}", kb.settings.max_query_chars)
         searched = contextual if embedder.token_count(contextual) <= embedder.max_tokens else searched
@@ -253,10 +252,10 @@ def gather(kb: Library, question: str, history: list[dict]) -> Evidence:
         related.learn(unseen, vectors[1:])
     scope = refs.scoped or kept
     if scope:
-        hits = recall_within(kb, embedder, searched if kept else expand(query, lexicon, vocab), scope,
+        hits = recall_within(kb, embedder, searched if kept else expanded, scope,
                              each=bool(refs.scoped))
     else:
-        hits = recall(kb, embedder, expand(query, lexicon, vocab), asked, vocab)  # validates the query like kb.search
+        hits = recall(kb, embedder, expanded, asked, vocab)  # validates the query like kb.search
     # Named articles' sentences are scored against the full wording: its naming words describe them.
     query_vector = embedder.encode([named_query if refs.scoped else searched])[0]
     wanted = asked_terms(query, lexicon, refs.consumed)
@@ -468,7 +467,7 @@ def judge(query: str, wanted: list[str], aspects: dict[str, float], units: list[
     # may scope one side only ("plumbing in Ontario or flying for an airline").
     scopes = {m.group(1) for m in _SCOPE.finditer(query)} \
         | {w for w in proper if w not in names and not any(vocab.known(t) for t in vocab.lexicon.terms(w))}
-    known_names = [w for w in proper if w not in names and w in scopes and not COMPARES.search(query)]
+    known_names = [] if COMPARES.search(query) else [w for w in proper if w not in names and w in scopes]
     if figure:
         # A figure is about someone: a word the articles never use ("ethicist") must be in the figure's
         # sentence, like a name. Words that only qualify the amount ("extra", "per hour") name nobody.
@@ -551,7 +550,7 @@ def _answers_quantity(query: str, text: str, alternatives: dict[str, frozenset[s
             if any(w.lower() == "of" or set(tokenize(w)) & counted for w in following) or not counted:
                 return True
         return False
-    if re.search(r"\bhow long\b|\bhow much time\b", query, re.I):
+    if _HOW_LONG.search(query):
         return bool(_DURATION.search(text))
     return True
 
@@ -570,6 +569,8 @@ def _widened(mentions, text: str, asked: list[Mention], vocab: Vocabulary) -> li
     three words) though the corpus never made them a modifier: "new graduate nurses" names graduate nurses. An
     asked word the articles never use that begins a written one ("grad" for "graduate") is that word.
     Usage: _widened(lexicon.mentions(text), text, asked_roles, vocab)"""
+    if not asked:
+        return list(mentions)
     widened = []
     for mention in mentions:
         at = text.lower().find(mention.text.lower())

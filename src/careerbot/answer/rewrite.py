@@ -36,9 +36,9 @@ there when where why how all any both each few more most other some such no nor 
 very s t can will just don don't should should've now d ll m o re ve y ain aren aren't couldn couldn't didn didn't
 doesn doesn't hadn hadn't hasn hasn't haven haven't isn isn't ma mightn mightn't mustn mustn't needn needn't shan
 shan't shouldn shouldn't wasn wasn't weren weren't won won't wouldn wouldn't""".split())
-# Words that make a question a comparison; the comparison itself is not something to look up.
 # A question that sets things side by side ("A or B", "A vs B", "how does A differ from B").
 COMPARES = re.compile(r"\b(vs\.?|versus|compar\w*|differ\w*|between|or|than|both|each|contrast)\b", re.I)
+# Words that make a question a comparison; the comparison itself is not something to look up.
 COMPARISON_WORDS = frozenset("differ differs difference differences different compare compared comparison versus "
                              "vs contrast between".split())
 _NUMBER = re.compile(r"\d[\d,.]*%?")

@@ -111,8 +111,7 @@ def text_blocks(lines: list[str]) -> list[Block]:
                 else None
             if para:
                 flush()
-            if heading:
-                flush()
+            if heading:  # a paragraph line ended any list before it, so nothing is pending
                 blocks.append(Block(HEADING, heading, level=2))
             items.append(BULLET.sub("", line).strip())
         elif items and raw.startswith((" ", "\t")):
